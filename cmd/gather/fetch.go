@@ -1,0 +1,333 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"iter"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/gatherdev/gather"
+	"github.com/gatherdev/gather/internal/input"
+	"github.com/gatherdev/gather/internal/record"
+	"github.com/gatherdev/gather/internal/summary"
+)
+
+// fetchFlags are gather fetch's flags.
+type fetchFlags struct {
+	inputs       []string
+	output       string
+	force        bool
+	concurrency  int
+	retries      int
+	retryOn      string
+	backoff      time.Duration
+	maxBackoff   time.Duration
+	timeout      time.Duration
+	maxBody      int64
+	maxRedirects int
+	insecure     bool
+	method       string
+	headers      []string
+	data         string
+	noBody       bool
+	noDedup      bool
+	progress     string
+	quiet        bool
+}
+
+func newFetchCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	f := &fetchFlags{}
+	cmd := &cobra.Command{
+		Use:   "fetch [flags] [URL...]",
+		Short: "Fetch every request and write one JSON record per request",
+		Long: `Fetch every request and write one JSON record per request (JSON Lines).
+
+Requests come from URL arguments, from -i files (- for stdin; gzip is
+detected), or from stdin when it is piped. A line is a URL or a JSON object
+{"url": ..., "method": ..., "headers": {...}, "body": ..., "id": ...};
+blank lines and lines starting with # are skipped.
+
+Exit status: 0 when every record is ok, 1 when some is not, 2 for a usage
+error or an unreadable input or unwritable output, 130/143 when interrupted.`,
+		Example: `  gather fetch https://example.com/a https://example.com/b
+  gather fetch -i urls.txt -o records.jsonl -c 100 --retries 5
+  zcat urls.gz | gather fetch --no-body > records.jsonl`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runFetch(cmd.Context(), cmd, f, args, stdin, stdout, stderr)
+		},
+	}
+	fl := cmd.Flags()
+	fl.SortFlags = false
+	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read requests from `FILE` (repeatable; - is stdin; gzip detected)")
+	fl.StringVarP(&f.output, "output", "o", "", "write records to `FILE` instead of stdout")
+	fl.BoolVar(&f.force, "force", false, "overwrite a non-empty -o FILE")
+	fl.IntVarP(&f.concurrency, "concurrency", "c", gather.DefaultConcurrency, "requests in flight at once")
+	fl.IntVar(&f.retries, "retries", gather.DefaultRetries, "retries after the first attempt")
+	fl.StringVar(&f.retryOn, "retry-on", gather.DefaultRetryOn, "what is retried: error kinds, statuses, ranges (500-599) or classes (5xx)")
+	f.backoff, f.maxBackoff, f.timeout = gather.DefaultBackoff, gather.DefaultMaxBackoff, gather.DefaultTimeout
+	fl.Var(durationValue{&f.backoff}, "backoff", "first backoff wait's upper bound (exponential, full jitter)")
+	fl.Var(durationValue{&f.maxBackoff}, "max-backoff", "longest wait between attempts, Retry-After included")
+	fl.Var(durationValue{&f.timeout}, "timeout", "time for one attempt, connect to last body byte (0 = none)")
+	f.maxBody = gather.DefaultMaxBody
+	fl.Var(sizeValue{&f.maxBody}, "max-body", "largest body read (512KB, 10MiB, ...); a larger one is too_large")
+	fl.IntVar(&f.maxRedirects, "max-redirects", gather.DefaultMaxRedirects, "redirects followed (0: a redirect is a protocol error)")
+	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.StringVarP(&f.method, "request", "X", "", "`METHOD` for requests that name none (default GET, POST with -d)")
+	fl.StringArrayVarP(&f.headers, "header", "H", nil, "add `'Name: value'` to every request (repeatable)")
+	fl.StringVarP(&f.data, "data", "d", "", "send `DATA` as the body of every request (@FILE reads a file)")
+	fl.BoolVar(&f.noBody, "no-body", false, "leave bodies out of the records")
+	fl.BoolVar(&f.noDedup, "no-dedup", false, "fetch repeats of a request again")
+	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
+	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary")
+	return cmd
+}
+
+// options turns the flags into library options, or returns a usage error
+// naming the flag.
+func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults, error) {
+	var o gather.Options
+	var d input.Defaults
+	fl := cmd.Flags()
+	if f.concurrency < 1 {
+		return o, d, usageErrorf("-c/--concurrency must be at least 1, not %d", f.concurrency)
+	}
+	if f.retries < 0 {
+		return o, d, usageErrorf("--retries must be at least 0, not %d", f.retries)
+	}
+	if f.maxRedirects < 0 {
+		return o, d, usageErrorf("--max-redirects must be at least 0, not %d", f.maxRedirects)
+	}
+	if f.maxBody < 1 {
+		return o, d, usageErrorf("--max-body must be at least 1 byte")
+	}
+	if fl.Changed("backoff") && f.backoff <= 0 {
+		return o, d, usageErrorf("--backoff must be more than 0")
+	}
+	if fl.Changed("max-backoff") && f.maxBackoff <= 0 {
+		return o, d, usageErrorf("--max-backoff must be more than 0")
+	}
+	switch f.progress {
+	case "auto", "always", "never":
+	default:
+		return o, d, usageErrorf("--progress must be auto, always or never, not %q", f.progress)
+	}
+	check, err := gather.ParseRetryOn(f.retryOn)
+	if err != nil {
+		return o, d, usageErrorf("--retry-on: %v", err)
+	}
+	header, err := parseHeaders(f.headers)
+	if err != nil {
+		return o, d, usageErrorf("%v", err)
+	}
+	if fl.Changed("data") {
+		d.Body = []byte(f.data)
+		if name, ok := strings.CutPrefix(f.data, "@"); ok {
+			if d.Body, err = os.ReadFile(name); err != nil {
+				return o, d, newPathError("-d", "@"+name, err)
+			}
+		}
+		d.Method = "POST"
+		if header.Get("Content-Type") == "" {
+			header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d does
+		}
+	}
+	if f.method != "" {
+		probe := gather.Request{URL: "http://method.check/", Method: f.method}
+		if err := probe.Validate(); err != nil {
+			return o, d, usageErrorf("-X %q is not a valid method", f.method)
+		}
+		d.Method = f.method
+	}
+	o = gather.Options{
+		Concurrency:    f.concurrency,
+		Retries:        f.retries,
+		CheckRetry:     check,
+		Backoff:        f.backoff,
+		MaxBackoff:     f.maxBackoff,
+		Timeout:        f.timeout,
+		MaxBody:        f.maxBody,
+		MaxRedirects:   f.maxRedirects,
+		Insecure:       f.insecure,
+		Header:         header,
+		DiscardBody:    f.noBody,
+		KeepDuplicates: f.noDedup,
+	}
+	// The library reads zero as "the default" and negative as "none".
+	if f.retries == 0 {
+		o.Retries = -1
+	}
+	if f.maxRedirects == 0 {
+		o.MaxRedirects = -1
+	}
+	if f.timeout == 0 {
+		o.Timeout = -1
+	}
+	return o, d, nil
+}
+
+func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	opts, defaults, err := f.options(cmd)
+	if err != nil {
+		return err
+	}
+	src, err := openSources(args, f.inputs, stdin, defaults)
+	if err != nil {
+		return err
+	}
+	defer src.close()
+
+	out := stdout
+	if f.output != "" {
+		file, err := createOutput(f.output, f.force)
+		if err != nil {
+			return err
+		}
+		defer file.Close()
+		out = file
+	}
+
+	client := gather.New(opts)
+	defer client.Close()
+	w := record.NewWriter(out, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
+	var stats summary.Stats
+	start := time.Now()
+	for res := range client.Stream(ctx, src.requests()) {
+		stats.Add(&res)
+		if err := w.Write(&res); err != nil {
+			break
+		}
+	}
+	werr := w.Close()
+	wall := time.Since(start)
+	if werr == nil && f.output != "" {
+		if file, ok := out.(*os.File); ok {
+			werr = file.Close()
+		}
+	}
+	if !f.quiet {
+		stats.Print(stderr, wall)
+	}
+	switch {
+	case werr != nil:
+		name := f.output
+		if name == "" {
+			name = "stdout"
+		}
+		return newPathError("-o", name, werr)
+	case src.err() != nil:
+		return src.err()
+	case ctx.Err() != nil:
+		return context.Cause(ctx)
+	case stats.Failed() > 0:
+		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// createOutput opens the -o file, refusing to overwrite a non-empty one
+// unless force.
+func createOutput(path string, force bool) (*os.File, error) {
+	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && !force {
+		return nil, &exitError{code: exitUsage, err: &pathError{flag: "-o", path: path,
+			err: errors.New("exists and is not empty (--force overwrites it)")}}
+	}
+	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return nil, newPathError("-o", path, err)
+	}
+	return file, nil
+}
+
+// sources are the run's inputs in order: the URL arguments, then each -i
+// file, or stdin when there are neither.
+type sources struct {
+	args     []string
+	defaults input.Defaults
+	files    []source
+	readErr  error
+}
+
+type source struct {
+	name   string
+	closer io.Closer // nil for stdin
+	reader *input.Reader
+}
+
+func openSources(args, inputs []string, stdin io.Reader, d input.Defaults) (*sources, error) {
+	s := &sources{args: args, defaults: d}
+	if len(args) == 0 && len(inputs) == 0 {
+		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			return nil, usageErrorf("no requests: give URLs as arguments, -i FILE, or pipe a list on stdin")
+		}
+		inputs = []string{"-"}
+	}
+	stdinUsed := false
+	for _, name := range inputs {
+		if name == "-" {
+			if stdinUsed {
+				s.close()
+				return nil, usageErrorf("-i - given twice: stdin can be read once")
+			}
+			stdinUsed = true
+			s.files = append(s.files, source{name: "stdin", reader: input.NewReader(stdin, d)})
+			continue
+		}
+		file, err := os.Open(name)
+		if err == nil {
+			var fi os.FileInfo
+			if fi, err = file.Stat(); err == nil && fi.IsDir() {
+				err = errors.New("is a directory")
+			}
+			if err != nil {
+				file.Close()
+			}
+		}
+		if err != nil {
+			s.close()
+			return nil, newPathError("-i", name, err)
+		}
+		s.files = append(s.files, source{name: name, closer: file, reader: input.NewReader(file, d)})
+	}
+	return s, nil
+}
+
+// requests yields the requests of every source in order.
+func (s *sources) requests() iter.Seq[gather.Request] {
+	return func(yield func(gather.Request) bool) {
+		for i, arg := range s.args {
+			req, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults)
+			if !skip && !yield(req) {
+				return
+			}
+		}
+		for _, f := range s.files {
+			for req := range f.reader.All() {
+				if !yield(req) {
+					return
+				}
+			}
+			if err := f.reader.Err(); err != nil {
+				s.readErr = newPathError("-i", f.name, err)
+				return
+			}
+		}
+	}
+}
+
+// err returns the first read error, once requests is done.
+func (s *sources) err() error { return s.readErr }
+
+func (s *sources) close() {
+	for _, f := range s.files {
+		if f.closer != nil {
+			f.closer.Close()
+		}
+	}
+}
+

@@ -1,0 +1,108 @@
+package gather
+
+import (
+	"context"
+	"net"
+	"net/http"
+	"time"
+)
+
+// Defaults for the zero values of Options.
+const (
+	DefaultConcurrency  = 50
+	DefaultRetries      = 3
+	DefaultBackoff      = 250 * time.Millisecond
+	DefaultMaxBackoff   = 30 * time.Second
+	DefaultTimeout      = 10 * time.Second
+	DefaultMaxBody      = 10 << 20
+	DefaultMaxRedirects = 10
+)
+
+// Options control a Client. The zero value of every field is its documented
+// default, so Options{} is ready to use.
+type Options struct {
+	// Concurrency is how many requests are in flight at once. Zero means
+	// DefaultConcurrency (50).
+	Concurrency int
+	// Retries is how many times a failed attempt is retried. Zero means
+	// DefaultRetries (3); a negative value means no retries.
+	Retries int
+	// CheckRetry decides which outcomes are retried. Nil means
+	// DefaultCheckRetry. Invalid requests and too-large bodies are never retried.
+	CheckRetry CheckRetry
+	// Backoff is the first backoff wait's upper bound. Zero means DefaultBackoff (250ms).
+	Backoff time.Duration
+	// MaxBackoff caps every wait, a Retry-After included. Zero means DefaultMaxBackoff (30s).
+	MaxBackoff time.Duration
+	// BackoffFunc computes a wait between attempts when the response gave no
+	// Retry-After. Nil means FullJitter.
+	BackoffFunc BackoffFunc
+	// Timeout bounds one attempt, from connecting to the last body byte. Zero
+	// means DefaultTimeout (10s); a negative value means no timeout.
+	Timeout time.Duration
+	// MaxBody is the largest body read; a larger one ends the request with
+	// KindTooLarge. Zero means DefaultMaxBody (10 MiB); negative, no limit.
+	MaxBody int64
+	// MaxRedirects is how many redirects are followed. Zero means
+	// DefaultMaxRedirects (10); negative, none (any redirect is KindProtocol).
+	// It does not apply to a caller's Client.
+	MaxRedirects int
+	// Insecure skips TLS certificate verification. It does not apply to a caller's Client.
+	Insecure bool
+	// Header is sent with every request; a Request's own Header wins.
+	Header http.Header
+	// UserAgent is sent unless a header sets one. Empty means "gather/" + Version.
+	UserAgent string
+	// DiscardBody reads and counts bodies without keeping them (Result.Body is nil).
+	DiscardBody bool
+	// KeepDuplicates sends repeats of a request instead of skipping them
+	// (see Request.Fingerprint).
+	KeepDuplicates bool
+	// Client sends the requests. Nil means a client tuned for Concurrency
+	// with keep-alive, HTTP/2, proxies from the environment, and the options above.
+	Client *http.Client
+	// DialContext dials connections for the default client. Nil means a
+	// net.Dialer. Tests use it to fake DNS or refuse connections.
+	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
+}
+
+// withDefaults returns o with every zero value replaced by its default.
+func (o Options) withDefaults() Options {
+	if o.Concurrency <= 0 {
+		o.Concurrency = DefaultConcurrency
+	}
+	switch {
+	case o.Retries == 0:
+		o.Retries = DefaultRetries
+	case o.Retries < 0:
+		o.Retries = 0
+	}
+	if o.CheckRetry == nil {
+		o.CheckRetry = DefaultCheckRetry
+	}
+	if o.Backoff <= 0 {
+		o.Backoff = DefaultBackoff
+	}
+	if o.MaxBackoff <= 0 {
+		o.MaxBackoff = DefaultMaxBackoff
+	}
+	if o.BackoffFunc == nil {
+		o.BackoffFunc = FullJitter
+	}
+	if o.Timeout == 0 {
+		o.Timeout = DefaultTimeout
+	}
+	if o.MaxBody == 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	switch {
+	case o.MaxRedirects == 0:
+		o.MaxRedirects = DefaultMaxRedirects
+	case o.MaxRedirects < 0:
+		o.MaxRedirects = 0
+	}
+	if o.UserAgent == "" {
+		o.UserAgent = "gather/" + Version
+	}
+	return o
+}
