@@ -54,13 +54,18 @@ func newTransport(o Options) *http.Transport {
 		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
 	}
 	return &http.Transport{
-		Proxy:                  http.ProxyFromEnvironment,
-		DialContext:            dial,
-		ForceAttemptHTTP2:      true,
-		TLSClientConfig:        &tls.Config{InsecureSkipVerify: o.Insecure},
-		TLSHandshakeTimeout:    10 * time.Second,
-		MaxIdleConns:           0, // no overall cap: the per-host cap bounds it
-		MaxIdleConnsPerHost:    o.Concurrency,
+		Proxy:               http.ProxyFromEnvironment,
+		DialContext:         dial,
+		ForceAttemptHTTP2:   true,
+		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure},
+		TLSHandshakeTimeout: 10 * time.Second,
+		MaxIdleConns:        0, // no overall cap: the per-host cap bounds it
+		MaxIdleConnsPerHost: o.Concurrency,
+		// A worker's next request can start before its last connection is
+		// back in the idle pool; capping the host's connections at the
+		// concurrency makes it wait a moment for that connection instead of
+		// dialling one more.
+		MaxConnsPerHost:        o.Concurrency,
 		IdleConnTimeout:        90 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
