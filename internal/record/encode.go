@@ -74,7 +74,7 @@ func Append(dst []byte, r *gather.Result, o Options) []byte {
 		e.b = append(e.b, "null"...)
 	default:
 		msg := r.Err
-		if invalid {
+		if invalid && inputErr.Err != nil {
 			msg = inputErr.Err // the record names the line itself
 		}
 		e.b = append(e.b, `{"kind":`...)
@@ -123,7 +123,7 @@ func (e *encoder) body(body []byte, contentType string) {
 		e.b = append(e.b, '"')
 		e.key("body_encoding")
 		e.b = append(e.b, `"base64"`...)
-	case looksJSON(body, contentType) && json.Valid(body):
+	case looksJSON(body, contentType) && json.Valid(body) && nestsWithin(body, maxBodyDepth):
 		e.b = appendCompact(e.b, body)
 	default:
 		e.b = AppendString(e.b, body)
@@ -146,6 +146,40 @@ func looksJSON(body []byte, contentType string) bool {
 		return false
 	}
 	return false
+}
+
+// maxBodyDepth is how deeply a JSON body may nest to be embedded: readers
+// such as encoding/json stop at 10000 levels, and the record is one of them.
+const maxBodyDepth = 10000 - 1
+
+// nestsWithin reports whether valid JSON src nests no deeper than max.
+func nestsWithin(src []byte, max int) bool {
+	depth := 0
+	inString, escaped := false, false
+	for _, c := range src {
+		if inString {
+			switch {
+			case escaped:
+				escaped = false
+			case c == '\\':
+				escaped = true
+			case c == '"':
+				inString = false
+			}
+			continue
+		}
+		switch c {
+		case '"':
+			inString = true
+		case '{', '[':
+			if depth++; depth > max {
+				return false
+			}
+		case '}', ']':
+			depth--
+		}
+	}
+	return true
 }
 
 // appendCompact appends valid JSON src without insignificant white space.
@@ -215,6 +249,14 @@ func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 		if r == utf8.RuneError && size == 1 {
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			// Valid in JSON, but line breaks to some line splitters.
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hexDigits[r&0xF])
 			i += size
 			start = i
 			continue
