@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"iter"
@@ -39,6 +40,7 @@ type fetchFlags struct {
 	noDedup      bool
 	progress     string
 	quiet        bool
+	summaryJSON  string
 }
 
 func newFetchCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -85,6 +87,7 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.BoolVar(&f.noDedup, "no-dedup", false, "fetch repeats of a request again")
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary")
+	fl.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary to `FILE` as one JSON object")
 	return cmd
 }
 
@@ -195,10 +198,17 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	client := gather.New(opts)
 	defer client.Close()
 	w := record.NewWriter(out, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
+	var pr *progress
+	if stopProgress := f.startProgress(ctx, stderr, src, &pr); stopProgress != nil {
+		defer stopProgress()
+	}
 	var stats summary.Stats
 	start := time.Now()
 	for res := range client.Stream(ctx, src.requests()) {
 		stats.Add(&res)
+		if pr != nil {
+			pr.add(&res)
+		}
 		if err := w.Write(&res); err != nil {
 			break
 		}
@@ -210,8 +220,15 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 			werr = file.Close()
 		}
 	}
+	if pr != nil {
+		pr.finish()
+	}
 	if !f.quiet {
 		stats.Print(stderr, wall)
+	}
+	var serr error
+	if f.summaryJSON != "" {
+		serr = writeSummaryJSON(f.summaryJSON, stats.Report(wall))
 	}
 	switch {
 	case werr != nil:
@@ -222,10 +239,53 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 		return newPathError("-o", name, werr)
 	case src.err() != nil:
 		return src.err()
+	case serr != nil:
+		return serr
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
 	case stats.Failed() > 0:
 		return &exitError{code: exitFailed}
+	}
+	return nil
+}
+
+// startProgress starts the live progress line when it is wanted, and with
+// it the count of the input for its total. The returned func, when not nil,
+// stops the count; *pr stays nil when there is no progress.
+func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *sources, pr **progress) (stop func()) {
+	tty := isTerminal(stderr)
+	if f.quiet || f.progress == "never" || (f.progress == "auto" && !tty) {
+		return nil
+	}
+	*pr = newProgress(stderr, tty && os.Getenv("NO_COLOR") == "", f.progress == "always" && !tty)
+	p := *pr
+	ctx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if n, ok := src.count(ctx); ok {
+			p.setTotal(n)
+		}
+	}()
+	return func() {
+		cancel()
+		<-done
+	}
+}
+
+func isTerminal(w any) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+// writeSummaryJSON writes the summary to path as one JSON object.
+func writeSummaryJSON(path string, r summary.Report) error {
+	data, err := json.MarshalIndent(r, "", "  ")
+	if err == nil {
+		err = os.WriteFile(path, append(data, '\n'), 0o644)
+	}
+	if err != nil {
+		return newPathError("--summary-json", path, err)
 	}
 	return nil
 }
@@ -257,6 +317,46 @@ type source struct {
 	name   string
 	closer io.Closer // nil for stdin
 	reader *input.Reader
+}
+
+// count returns how many records the sources will yield at most (repeats
+// included), reading the files a second time. ok is false when that cannot
+// be known: stdin is one of them, or a file cannot be read.
+func (s *sources) count(ctx context.Context) (n int64, ok bool) {
+	for i, arg := range s.args {
+		if _, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults); !skip {
+			n++
+		}
+	}
+	for _, f := range s.files {
+		if f.closer == nil {
+			return 0, false
+		}
+		file, err := os.Open(f.name)
+		if err != nil {
+			return 0, false
+		}
+		k, err := input.CountRequests(ctxReader{ctx, file})
+		file.Close()
+		if err != nil {
+			return 0, false
+		}
+		n += k
+	}
+	return n, true
+}
+
+// ctxReader stops reading once ctx is done.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 func openSources(args, inputs []string, stdin io.Reader, d input.Defaults) (*sources, error) {
@@ -330,4 +430,3 @@ func (s *sources) close() {
 		}
 	}
 }
-

@@ -31,6 +31,7 @@ and writes one JSON record per request.
 	root.AddCommand(
 		newFetchCommand(stdin, stdout, stderr),
 		newServeCommand(stdout, stderr),
+		newDemoCommand(stdout, stderr),
 		newVersionCommand(stdout),
 	)
 	return root
