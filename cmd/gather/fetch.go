@@ -253,11 +253,11 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 // it the count of the input for its total. The returned func, when not nil,
 // stops the count; *pr stays nil when there is no progress.
 func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *sources, pr **progress) (stop func()) {
-	tty := isTerminal(stderr)
-	if f.quiet || f.progress == "never" || (f.progress == "auto" && !tty) {
+	show, color, force := progressStyle(f.quiet, f.progress, isTerminal(stderr), os.Getenv("NO_COLOR"))
+	if !show {
 		return nil
 	}
-	*pr = newProgress(stderr, tty && os.Getenv("NO_COLOR") == "", f.progress == "always" && !tty)
+	*pr = newProgress(stderr, color, force)
 	p := *pr
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -271,6 +271,16 @@ func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *s
 		cancel()
 		<-done
 	}
+}
+
+// progressStyle decides whether progress is drawn, in colour, and forced
+// onto a writer that is not a terminal. Colour needs a terminal and no
+// NO_COLOR (https://no-color.org).
+func progressStyle(quiet bool, mode string, tty bool, noColor string) (show, color, force bool) {
+	if quiet || mode == "never" || (mode == "auto" && !tty) {
+		return false, false, false
+	}
+	return true, tty && noColor == "", !tty
 }
 
 func isTerminal(w any) bool {

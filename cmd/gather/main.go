@@ -37,7 +37,13 @@ const (
 // interrupted is the cause of a run's cancellation by a signal.
 type interrupted struct{ sig syscall.Signal }
 
-func (i interrupted) Error() string { return "interrupted by " + i.sig.String() }
+func (i interrupted) Error() string {
+	name := "SIGINT"
+	if i.sig == syscall.SIGTERM {
+		name = "SIGTERM"
+	}
+	return "interrupted by " + name
+}
 
 // exitError ends a command with a code; err, when not nil, is printed.
 type exitError struct {
