@@ -179,7 +179,7 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	if err != nil {
 		return err
 	}
-	src, err := openSources(args, f.inputs, stdin, defaults)
+	src, err := openSources(ctx, args, f.inputs, stdin, defaults)
 	if err != nil {
 		return err
 	}
@@ -237,12 +237,12 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 			name = "stdout"
 		}
 		return newPathError("-o", name, werr)
+	case ctx.Err() != nil:
+		return context.Cause(ctx) // before the input's error, which may be the interrupt itself
 	case src.err() != nil:
 		return src.err()
 	case serr != nil:
 		return serr
-	case ctx.Err() != nil:
-		return context.Cause(ctx)
 	case stats.Failed() > 0:
 		return &exitError{code: exitFailed}
 	}
@@ -369,7 +369,7 @@ func (c ctxReader) Read(p []byte) (int, error) {
 	return c.r.Read(p)
 }
 
-func openSources(args, inputs []string, stdin io.Reader, d input.Defaults) (*sources, error) {
+func openSources(ctx context.Context, args, inputs []string, stdin io.Reader, d input.Defaults) (*sources, error) {
 	s := &sources{args: args, defaults: d}
 	if len(args) == 0 && len(inputs) == 0 {
 		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -385,7 +385,7 @@ func openSources(args, inputs []string, stdin io.Reader, d input.Defaults) (*sou
 				return nil, usageErrorf("-i - given twice: stdin can be read once")
 			}
 			stdinUsed = true
-			s.files = append(s.files, source{name: "stdin", reader: input.NewReader(stdin, d)})
+			s.files = append(s.files, source{name: "stdin", reader: input.NewReader(interruptible(ctx, stdin), d)})
 			continue
 		}
 		file, err := os.Open(name)

@@ -68,8 +68,11 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	for i, c := range h.counts {
 		seen += c
 		if seen >= rank {
-			d := time.Duration(bucketMid(i)) * time.Microsecond
-			return min(d, h.max)
+			mid := bucketMid(i)
+			if mid >= uint64(h.max/time.Microsecond) {
+				return h.max // also keeps the multiplication below from overflowing
+			}
+			return time.Duration(mid) * time.Microsecond
 		}
 	}
 	return h.max
