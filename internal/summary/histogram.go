@@ -64,6 +64,9 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	rank := uint64(q*float64(h.n) + 0.5)
 	rank = min(max(rank, 1), h.n)
+	if rank == h.n {
+		return h.max // exact, where a bucket would only be close
+	}
 	var seen uint64
 	for i, c := range h.counts {
 		seen += c
