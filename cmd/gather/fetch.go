@@ -232,11 +232,10 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	}
 	switch {
 	case werr != nil:
-		name := f.output
-		if name == "" {
-			name = "stdout"
+		if f.output == "" {
+			return newPathError("", "writing records to stdout", werr)
 		}
-		return newPathError("-o", name, werr)
+		return newPathError("-o", f.output, werr)
 	case ctx.Err() != nil:
 		return context.Cause(ctx) // before the input's error, which may be the interrupt itself
 	case src.err() != nil:

@@ -50,18 +50,18 @@ func runGather(t *testing.T, stdin io.Reader, args ...string) runResult {
 // fastFlags keep retries' backoff tiny so that tests run quickly.
 var fastFlags = []string{"--backoff", "1ms", "--max-backoff", "5ms"}
 
-// runFetch runs "gather fetch" with fastFlags and args.
-func runFetch(t *testing.T, stdin io.Reader, args ...string) runResult {
+// gatherFetch runs "gather fetch" with fastFlags and args.
+func gatherFetch(t *testing.T, stdin io.Reader, args ...string) runResult {
 	t.Helper()
 	return runGather(t, stdin, append(append([]string{"fetch"}, fastFlags...), args...)...)
 }
 
-// record is one decoded JSON Lines record.
-type record map[string]any
+// jrec is one decoded JSON Lines record.
+type jrec map[string]any
 
 // parseRecords parses out as JSON Lines: every line a whole JSON object
 // with no duplicate member, and the output ending with a newline.
-func parseRecords(t *testing.T, out string) []record {
+func parseRecords(t *testing.T, out string) []jrec {
 	t.Helper()
 	if out == "" {
 		return nil
@@ -69,12 +69,12 @@ func parseRecords(t *testing.T, out string) []record {
 	if !strings.HasSuffix(out, "\n") {
 		t.Errorf("output does not end with a newline: ...%q", out[max(0, len(out)-80):])
 	}
-	var recs []record
+	var recs []jrec
 	for i, line := range strings.Split(strings.TrimSuffix(out, "\n"), "\n") {
 		if !json.Valid([]byte(line)) {
 			t.Fatalf("output line %d is not valid JSON: %.300q", i+1, line)
 		}
-		var rec record
+		var rec jrec
 		if err := json.Unmarshal([]byte(line), &rec); err != nil {
 			t.Fatalf("output line %d is not a JSON object: %v: %.300q", i+1, err, line)
 		}
@@ -109,7 +109,7 @@ func memberNames(t *testing.T, obj string) []string {
 	return names
 }
 
-func (r record) String() string {
+func (r jrec) String() string {
 	b, _ := json.Marshal(r)
 	if len(b) > 600 {
 		b = append(b[:600], "..."...)
@@ -118,7 +118,7 @@ func (r record) String() string {
 }
 
 // str returns member k as a string, or "" (and an error) when it is not one.
-func (r record) str(t *testing.T, k string) string {
+func (r jrec) str(t *testing.T, k string) string {
 	t.Helper()
 	s, ok := r[k].(string)
 	if !ok {
@@ -128,7 +128,7 @@ func (r record) str(t *testing.T, k string) string {
 }
 
 // num returns member k as a number, failing when it is not one.
-func (r record) num(t *testing.T, k string) float64 {
+func (r jrec) num(t *testing.T, k string) float64 {
 	t.Helper()
 	n, ok := r[k].(float64)
 	if !ok {
@@ -139,7 +139,7 @@ func (r record) num(t *testing.T, k string) float64 {
 
 // kind returns error.kind, or "" when error is null. It fails when the
 // record has no error member or a malformed one.
-func (r record) kind(t *testing.T) string {
+func (r jrec) kind(t *testing.T) string {
 	t.Helper()
 	v, ok := r["error"]
 	if !ok {
@@ -171,7 +171,7 @@ func (r record) kind(t *testing.T) string {
 
 // checkKeys checks that r has every member of want, and no other member
 // than those and optional.
-func checkKeys(t *testing.T, r record, want, optional []string) {
+func checkKeys(t *testing.T, r jrec, want, optional []string) {
 	t.Helper()
 	for _, k := range want {
 		if _, ok := r[k]; !ok {
@@ -249,6 +249,7 @@ func TestUsageErrors(t *testing.T) {
 		{"input is a directory", []string{"fetch", "-i", dir}, []string{dir}},
 		{"stdin twice", []string{"fetch", "-i", "-", "-i", "-"}, []string{"-i"}},
 		{"output in missing directory", []string{"fetch", "-o", filepath.Join(dir, "nodir", "out.jsonl"), url}, []string{filepath.Join(dir, "nodir", "out.jsonl")}},
+		{"output is a directory", []string{"fetch", "-o", dir, url}, []string{dir}},
 		{"output exists", []string{"fetch", "-o", existing, url}, []string{existing}},
 		{"data from missing file", []string{"fetch", "-d", "@/nonexistent", url}, []string{"/nonexistent"}},
 	}

@@ -103,14 +103,15 @@ func parseJSON(t []byte, n int64, d Defaults) (gather.Request, error) {
 		}
 		return nil
 	})
+	// On an error, req keeps what was read (its ID above all) for the record.
 	if err != nil {
-		return gather.Request{}, err
+		return req, err
 	}
 	if !hasURLValue {
-		return gather.Request{}, errors.New(`json request has no "url"`)
+		return req, errors.New(`json request has no "url"`)
 	}
 	if err := req.Validate(); err != nil {
-		return gather.Request{}, err
+		return req, err
 	}
 	return req, nil
 }

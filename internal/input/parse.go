@@ -80,7 +80,9 @@ func ParseLine(line []byte, n int64, d Defaults) (req gather.Request, skip bool)
 	if t[0] == '{' {
 		req, err := parseJSON(t, n, d)
 		if err != nil {
-			return invalid(n, t, err), false
+			bad := invalid(n, t, err)
+			bad.ID = req.ID // an invalid record still names the request it stands for
+			return bad, false
 		}
 		return req, false
 	}

@@ -234,3 +234,12 @@ func TestParseLineNoAliasing(t *testing.T) {
 		}
 	}
 }
+
+func TestInvalidJSONKeepsID(t *testing.T) {
+	for _, line := range []string{`{"url":"ftp://x/","id":"a1"}`, `{"id":"a1","url":"http://x/","method":"BAD METHOD"}`, `{"id":"a1"}`} {
+		req, skip := ParseLine([]byte(line), 3, Defaults{})
+		if skip || req.Err == nil || req.ID != "a1" {
+			t.Errorf("%s: skip %v err %v id %q; want invalid with id a1", line, skip, req.Err, req.ID)
+		}
+	}
+}
