@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bytes"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/gatherdev/gather"
@@ -36,27 +34,9 @@ func TestProgressStyle(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer safe for the progress goroutine and the test.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 func TestProgressRendersCounts(t *testing.T) {
 	for _, color := range []bool{false, true} {
-		var out syncBuffer
+		var out lockedBuffer
 		pr := newProgress(&out, color, true)
 		pr.setTotal(4)
 		ok := gather.Result{Status: 200, Attempts: 2}
@@ -78,7 +58,7 @@ func TestProgressRendersCounts(t *testing.T) {
 }
 
 func TestProgressETAAndUnknownTotal(t *testing.T) {
-	var out syncBuffer
+	var out lockedBuffer
 	pr := newProgress(&out, false, true)
 	if got := pr.counts(); !strings.Contains(got, "0 done") {
 		t.Errorf("unknown total: counts() = %q, want \"0 done\"", got)

@@ -123,8 +123,13 @@ func (e *encoder) body(body []byte, contentType string) {
 		e.b = append(e.b, '"')
 		e.key("body_encoding")
 		e.b = append(e.b, `"base64"`...)
-	case looksJSON(body, contentType) && json.Valid(body) && nestsWithin(body, maxBodyDepth):
-		e.b = appendCompact(e.b, body)
+	case looksJSON(body, contentType) && json.Valid(body):
+		mark := len(e.b)
+		if out, ok := appendCompact(e.b, body, maxBodyDepth); ok {
+			e.b = out
+		} else {
+			e.b = AppendString(e.b[:mark], body)
+		}
 	default:
 		e.b = AppendString(e.b, body)
 	}
@@ -152,38 +157,11 @@ func looksJSON(body []byte, contentType string) bool {
 // such as encoding/json stop at 10000 levels, and the record is one of them.
 const maxBodyDepth = 10000 - 1
 
-// nestsWithin reports whether valid JSON src nests no deeper than max.
-func nestsWithin(src []byte, max int) bool {
-	depth := 0
-	inString, escaped := false, false
-	for _, c := range src {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			continue
-		}
-		switch c {
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > max {
-				return false
-			}
-		case '}', ']':
-			depth--
-		}
-	}
-	return true
-}
-
 // appendCompact appends valid JSON src without insignificant white space.
-func appendCompact(dst, src []byte) []byte {
+// ok is false, and the result to be dropped, when src nests deeper than
+// maxDepth.
+func appendCompact(dst, src []byte, maxDepth int) (out []byte, ok bool) {
+	depth := 0
 	inString, escaped := false, false
 	for _, c := range src {
 		if inString {
@@ -203,10 +181,16 @@ func appendCompact(dst, src []byte) []byte {
 			continue
 		case '"':
 			inString = true
+		case '{', '[':
+			if depth++; depth > maxDepth {
+				return dst, false
+			}
+		case '}', ']':
+			depth--
 		}
 		dst = append(dst, c)
 	}
-	return dst
+	return dst, true
 }
 
 // AppendMillis appends d in milliseconds with microsecond precision.
