@@ -98,17 +98,20 @@ func (c *Client) Stream(ctx context.Context, reqs iter.Seq[Request]) iter.Seq[Re
 		jobs := make(chan job, n)
 		results := make(chan Result, n)
 		var wg sync.WaitGroup
-		var readerPanic any
+		// A panic in the caller's iterator or in a worker is raised again
+		// in the caller once every goroutine is done.
+		var panicOnce sync.Once
+		var panicked any
+		catch := func() {
+			if p := recover(); p != nil {
+				panicOnce.Do(func() { panicked = p })
+				cancel()
+			}
+		}
 
 		wg.Go(func() {
 			defer close(jobs)
-			defer func() {
-				// A panic in the caller's iterator is raised again in the caller.
-				if p := recover(); p != nil {
-					readerPanic = p
-					cancel()
-				}
-			}()
+			defer catch()
 			var seen FingerprintSet
 			var index int64
 			for req := range reqs {
@@ -126,6 +129,7 @@ func (c *Client) Stream(ctx context.Context, reqs iter.Seq[Request]) iter.Seq[Re
 		var workers sync.WaitGroup
 		for range n {
 			workers.Go(func() {
+				defer catch()
 				for j := range jobs {
 					res, done := c.fetch(ctx, j.req)
 					if !done {
@@ -153,8 +157,8 @@ func (c *Client) Stream(ctx context.Context, reqs iter.Seq[Request]) iter.Seq[Re
 		for range results {
 		}
 		wg.Wait()
-		if readerPanic != nil {
-			panic(readerPanic)
+		if panicked != nil {
+			panic(panicked)
 		}
 	}
 }

@@ -477,3 +477,19 @@ func TestConnectionsAreReused(t *testing.T) {
 	}
 	t.Logf("%d requests over %d connections", n, srv.Connections())
 }
+
+func TestPanicInWorkerIsRaisedInCaller(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	check := func(ctx context.Context, resp *http.Response, err error) bool { panic("worker boom") }
+	c := gather.New(gather.Options{CheckRetry: check, Concurrency: 3})
+	defer c.Close()
+	defer func() {
+		if p := recover(); p != "worker boom" {
+			t.Fatalf("recovered %v, want worker boom", p)
+		}
+	}()
+	reqs := []gather.Request{{URL: srv.URL + "/status/503?1"}, {URL: srv.URL + "/status/200"}, {URL: srv.URL + "/status/503?2"}}
+	for range c.Stream(context.Background(), slices.Values(reqs)) {
+	}
+	t.Fatal("no panic")
+}

@@ -198,6 +198,7 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	client := gather.New(opts)
 	defer client.Close()
 	w := record.NewWriter(out, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
+	defer w.Close() // on a panic too: what is buffered is whole records
 	var pr *progress
 	if stopProgress := f.startProgress(ctx, stderr, src, &pr); stopProgress != nil {
 		defer stopProgress()

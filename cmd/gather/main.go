@@ -87,7 +87,15 @@ func exitCode(err error) int {
 
 // run runs gather with args and returns the exit code. It touches no
 // global state, so tests call it in-process.
-func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) (code int) {
+	defer func() {
+		// A bug must not greet the user with a stack trace; the records
+		// written so far are whole.
+		if p := recover(); p != nil {
+			fmt.Fprintf(stderr, "gather: internal error: %v (please report it)\n", p)
+			code = exitUsage
+		}
+	}()
 	cmd := newRootCommand(stdin, stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
