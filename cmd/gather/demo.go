@@ -191,8 +191,8 @@ func showSamples(stdout io.Writer, path string) error {
 		}
 		seen[kind] = true
 		line = strings.TrimSpace(line)
-		if len(line) > 150 {
-			line = gather.CutUTF8(line, 147) + "..."
+		if len(line) > 110 {
+			line = gather.CutUTF8(line, 107) + "..."
 		}
 		fmt.Fprintf(stdout, "   %-10s %s\n", kind+":", line)
 	}

@@ -91,6 +91,25 @@ func TestServe(t *testing.T) {
 	if code, _ := get("/no-such-endpoint"); code != 404 {
 		t.Errorf("GET /no-such-endpoint: %d", code)
 	}
+	// Every endpoint of the SPEC answers on the real port (/hang below).
+	for _, tt := range []struct {
+		path, contains string
+		code           int
+	}{
+		{"/delay/10", "delay_ms", 200},
+		{"/json?size=300", "{", 200},
+		{"/bytes/16", "", 200},
+		{"/reset/0", "", 200},
+		{"/ratelimit/1?x=1", "", 429},
+		{"/ratelimit/1?x=1", "", 200},
+		{"/drip?bytes=3&interval_ms=1", "", 200},
+		{"/redirect/2", "redirected", 200},
+		{"/echo", `"method":"GET"`, 200},
+	} {
+		if code, body := get(tt.path); code != tt.code || !strings.Contains(body, tt.contains) {
+			t.Errorf("GET %s: %d %q, want %d with %q", tt.path, code, body, tt.code, tt.contains)
+		}
+	}
 	tr.CloseIdleConnections()
 
 	// A request in /hang must not hold up the stop.
