@@ -16,6 +16,7 @@ const (
 	DefaultTimeout      = 10 * time.Second
 	DefaultMaxBody      = 10 << 20
 	DefaultMaxRedirects = 10
+	DefaultReadAhead    = 10000
 )
 
 // Options control a Client. The zero value of every field is its documented
@@ -58,6 +59,30 @@ type Options struct {
 	// KeepDuplicates sends repeats of a request instead of skipping them
 	// (see Request.Fingerprint).
 	KeepDuplicates bool
+	// PerHost caps the requests in flight to one host (scheme, host and
+	// port), retries and their waits included. Zero means no cap. A capped
+	// or slow host does not hold up the others.
+	PerHost int
+	// Rate caps the attempts sent per second, over all hosts, retries
+	// included, paced evenly from the start. Zero means no cap.
+	Rate float64
+	// RatePerHost caps the attempts sent per second to one host. Zero means no cap.
+	RatePerHost float64
+	// Deadline bounds a whole Stream or FetchAll, from its start. At the
+	// deadline every request not finished gets a result of KindDeadline,
+	// with the attempts made so far. Zero means no deadline.
+	Deadline time.Duration
+	// Ordered makes Stream yield results in input order. Requests are sent
+	// at most OrderWindow ahead of the first one not yet yielded, so memory
+	// stays bounded and a slow request holds up the output, not the work
+	// beyond the window.
+	Ordered bool
+	// OrderWindow is the reorder window of Ordered. Zero means 4×Concurrency.
+	OrderWindow int
+	// ReadAhead is how many requests are read from the input ahead of the
+	// workers and queued by host, so that capped or paused hosts do not block
+	// the rest. Zero means DefaultReadAhead.
+	ReadAhead int
 	// Client sends the requests. Nil means a client tuned for Concurrency
 	// with keep-alive, HTTP/2, proxies from the environment, and the options above.
 	Client *http.Client
@@ -101,6 +126,15 @@ func (o Options) withDefaults() Options {
 	case o.MaxRedirects < 0:
 		o.MaxRedirects = 0
 	}
+	if o.OrderWindow <= 0 {
+		o.OrderWindow = 4 * o.Concurrency
+	}
+	if o.ReadAhead <= 0 {
+		o.ReadAhead = DefaultReadAhead
+	}
+	o.PerHost = max(o.PerHost, 0)
+	o.Rate = max(o.Rate, 0)
+	o.RatePerHost = max(o.RatePerHost, 0)
 	if o.UserAgent == "" {
 		o.UserAgent = "gather/" + Version
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"iter"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ type fetchFlags struct {
 	progress     string
 	quiet        bool
 	summaryJSON  string
+	perHost      int
+	rate         float64
+	ratePerHost  float64
+	deadline     time.Duration
+	ordered      bool
 }
 
 func newFetchCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -70,6 +76,11 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.StringVarP(&f.output, "output", "o", "", "write records to `FILE` instead of stdout")
 	fl.BoolVar(&f.force, "force", false, "overwrite a non-empty -o FILE")
 	fl.IntVarP(&f.concurrency, "concurrency", "c", gather.DefaultConcurrency, "requests in flight at once")
+	fl.IntVar(&f.perHost, "per-host", 0, "requests in flight to one host (scheme, host, port) at most (0 = no cap)")
+	fl.Float64Var(&f.rate, "rate", 0, "requests per second at most, retries included (0 = no cap)")
+	fl.Float64Var(&f.ratePerHost, "rate-per-host", 0, "requests per second to one host at most (0 = no cap)")
+	fl.Var(durationValue{&f.deadline}, "deadline", "time for the whole run; what is unfinished then is recorded as kind deadline (0 = none)")
+	fl.BoolVar(&f.ordered, "ordered", false, "write records in input order (a bounded reorder window of 4×-c)")
 	fl.IntVar(&f.retries, "retries", gather.DefaultRetries, "retries after the first attempt")
 	fl.StringVar(&f.retryOn, "retry-on", gather.DefaultRetryOn, "what is retried: error kinds, statuses, ranges (500-599) or classes (5xx)")
 	f.backoff, f.maxBackoff, f.timeout = gather.DefaultBackoff, gather.DefaultMaxBackoff, gather.DefaultTimeout
@@ -114,6 +125,15 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 	}
 	if fl.Changed("max-backoff") && f.maxBackoff <= 0 {
 		return o, d, usageErrorf("--max-backoff must be more than 0")
+	}
+	if f.perHost < 0 {
+		return o, d, usageErrorf("--per-host must be at least 0, not %d", f.perHost)
+	}
+	if f.rate < 0 || math.IsNaN(f.rate) || math.IsInf(f.rate, 0) {
+		return o, d, usageErrorf("--rate must be a number of requests per second, at least 0")
+	}
+	if f.ratePerHost < 0 || math.IsNaN(f.ratePerHost) || math.IsInf(f.ratePerHost, 0) {
+		return o, d, usageErrorf("--rate-per-host must be a number of requests per second, at least 0")
 	}
 	switch f.progress {
 	case "auto", "always", "never":
@@ -160,6 +180,11 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 		Header:         header,
 		DiscardBody:    f.noBody,
 		KeepDuplicates: f.noDedup,
+		PerHost:        f.perHost,
+		Rate:           f.rate,
+		RatePerHost:    f.ratePerHost,
+		Deadline:       f.deadline,
+		Ordered:        f.ordered,
 	}
 	// The library reads zero as "the default" and negative as "none".
 	if f.retries == 0 {

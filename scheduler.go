@@ -1,0 +1,283 @@
+package gather
+
+import (
+	"container/heap"
+	"context"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// scheduler hands queued jobs to free workers, host by host. A host's jobs
+// wait in its own queue while the host is at its in-flight cap, paused by a
+// Retry-After, or out of rate tokens; the other hosts go on. Among the hosts
+// that may send, the one whose next job came first in the input goes first.
+// It runs in one goroutine and owns all its state but the rate limiters,
+// which workers also wait on before retries.
+type scheduler struct {
+	perHost  int
+	global   *rate.Limiter // nil: no overall rate
+	hostRate rate.Limit    // 0: no per-host rate
+	maxQueue int           // jobs queued at most: the read-ahead
+	window   int64         // Ordered: jobs sent at most this far past emitted; 0 for none
+	emitted  *atomic.Int64 // results yielded so far, in order
+	deadline <-chan struct{}
+
+	unlimited bool // the deadline passed: every job goes at once, to be recorded
+	hosts     map[string]*hostQueue
+	ready     readyHeap               // hosts that may send now, with jobs
+	waiting   map[*hostQueue]struct{} // hosts with jobs that may send at h.wake
+	queued    int
+	inFlight  int
+}
+
+// hostQueue is one host's queued jobs and limits.
+type hostQueue struct {
+	key         string
+	jobs        []job
+	head        int
+	inFlight    int
+	pausedUntil time.Time
+	limiter     *rate.Limiter
+	wake        time.Time
+	heapIndex   int // in ready, or -1
+}
+
+func newScheduler(o Options, emitted *atomic.Int64, deadline <-chan struct{}) *scheduler {
+	s := &scheduler{
+		perHost:  o.PerHost,
+		hostRate: rate.Limit(o.RatePerHost),
+		maxQueue: o.ReadAhead,
+		emitted:  emitted,
+		deadline: deadline,
+		hosts:    make(map[string]*hostQueue),
+		waiting:  make(map[*hostQueue]struct{}),
+	}
+	if o.Rate > 0 {
+		// A burst of 1 paces evenly from the first request on.
+		s.global = rate.NewLimiter(rate.Limit(o.Rate), 1)
+	}
+	if o.Ordered {
+		s.window = int64(o.OrderWindow)
+	}
+	return s
+}
+
+// run dispatches until the input is done and every job has finished, or
+// ctx ends. It closes work when it returns.
+func (s *scheduler) run(ctx context.Context, input <-chan job, work chan<- job, events <-chan event, kick <-chan struct{}) {
+	defer close(work)
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		now := time.Now()
+		s.wakeDue(now)
+		if input == nil && s.queued == 0 && s.inFlight == 0 {
+			return
+		}
+		var out chan<- job
+		next, ok := s.peek(now)
+		if ok {
+			out = work
+		}
+		in := input
+		if s.queued >= s.maxQueue {
+			in = nil
+		}
+		var alarm <-chan time.Time
+		if wake, ok := s.nextWake(now); ok {
+			timer.Reset(wake.Sub(now))
+			alarm = timer.C
+		}
+		select {
+		case out <- next:
+			s.dispatched(now)
+		case j, ok := <-in:
+			if !ok {
+				input = nil
+				continue
+			}
+			s.add(j, now)
+		case ev := <-events:
+			s.handle(ev, now)
+		case <-kick:
+		case <-alarm:
+		case <-s.deadline:
+			s.deadline = nil
+			s.unlimited = true
+			for _, h := range s.hosts {
+				s.update(h, now)
+			}
+		case <-ctx.Done():
+			return
+		}
+		timer.Stop()
+	}
+}
+
+func (s *scheduler) host(key string) *hostQueue {
+	h := s.hosts[key]
+	if h == nil {
+		h = &hostQueue{key: key, heapIndex: -1}
+		if s.hostRate > 0 && key != "" {
+			h.limiter = rate.NewLimiter(s.hostRate, 1)
+		}
+		s.hosts[key] = h
+	}
+	return h
+}
+
+func (s *scheduler) add(j job, now time.Time) {
+	h := s.host(j.host)
+	h.jobs = append(h.jobs, j)
+	s.queued++
+	s.update(h, now)
+}
+
+func (s *scheduler) handle(ev event, now time.Time) {
+	h := s.host(ev.host)
+	if ev.done {
+		h.inFlight--
+		s.inFlight--
+	}
+	if ev.pause.After(h.pausedUntil) {
+		h.pausedUntil = ev.pause
+	}
+	s.update(h, now)
+}
+
+// peek returns the job to send next, if one may go now.
+func (s *scheduler) peek(now time.Time) (job, bool) {
+	if len(s.ready) == 0 {
+		return job{}, false
+	}
+	h := s.ready[0]
+	j := h.jobs[h.head]
+	if s.window > 0 && j.index >= s.emitted.Load()+s.window {
+		return job{}, false // the first in input order is beyond the window: all are
+	}
+	if !s.unlimited && s.global != nil && h.key != "" && s.global.TokensAt(now) < 1 {
+		return job{}, false
+	}
+	return j, true
+}
+
+// dispatched takes the job that peek returned off its queue.
+func (s *scheduler) dispatched(now time.Time) {
+	h := s.ready[0]
+	h.jobs[h.head] = job{} // let the request be collected once done
+	h.head++
+	if h.head == len(h.jobs) {
+		h.jobs, h.head = h.jobs[:0], 0
+	} else if h.head > 1024 && h.head*2 > len(h.jobs) {
+		h.jobs, h.head = append(h.jobs[:0], h.jobs[h.head:]...), 0
+	}
+	s.queued--
+	h.inFlight++
+	s.inFlight++
+	if !s.unlimited && h.key != "" {
+		if s.global != nil {
+			s.global.AllowN(now, 1)
+		}
+		if h.limiter != nil {
+			h.limiter.AllowN(now, 1)
+		}
+	}
+	s.update(h, now)
+}
+
+// update puts h where its state says: in ready, in waiting, or in neither
+// (no jobs, or at its cap until a job finishes). A host with nothing left
+// to remember is forgotten.
+func (s *scheduler) update(h *hostQueue, now time.Time) {
+	if h.heapIndex >= 0 {
+		heap.Remove(&s.ready, h.heapIndex)
+	}
+	delete(s.waiting, h)
+	if len(h.jobs) == h.head {
+		if h.inFlight == 0 && !h.pausedUntil.After(now) && (h.limiter == nil || h.limiter.TokensAt(now) >= 1) {
+			delete(s.hosts, h.key)
+		}
+		return
+	}
+	limited := !s.unlimited && h.key != ""
+	if limited && s.perHost > 0 && h.inFlight >= s.perHost {
+		return
+	}
+	if limited {
+		wake := h.pausedUntil
+		if h.limiter != nil {
+			if tokens := h.limiter.TokensAt(now); tokens < 1 {
+				wake = later(wake, now.Add(time.Duration((1-tokens)/float64(h.limiter.Limit())*float64(time.Second))))
+			}
+		}
+		if wake.After(now) {
+			h.wake = wake
+			s.waiting[h] = struct{}{}
+			return
+		}
+	}
+	heap.Push(&s.ready, h)
+}
+
+// wakeDue moves the waiting hosts whose time has come to ready.
+func (s *scheduler) wakeDue(now time.Time) {
+	for h := range s.waiting {
+		if !h.wake.After(now) {
+			s.update(h, now)
+		}
+	}
+}
+
+// nextWake returns when the scheduler must look again without an event: a
+// waiting host's time, or the overall rate's next token.
+func (s *scheduler) nextWake(now time.Time) (time.Time, bool) {
+	var wake time.Time
+	for h := range s.waiting {
+		if wake.IsZero() || h.wake.Before(wake) {
+			wake = h.wake
+		}
+	}
+	if !s.unlimited && s.global != nil && len(s.ready) > 0 {
+		if tokens := s.global.TokensAt(now); tokens < 1 {
+			t := now.Add(time.Duration((1 - tokens) / float64(s.global.Limit()) * float64(time.Second)))
+			if wake.IsZero() || t.Before(wake) {
+				wake = t
+			}
+		}
+	}
+	return wake, !wake.IsZero()
+}
+
+func later(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+// readyHeap orders hosts by the input position of their next job.
+type readyHeap []*hostQueue
+
+func (q readyHeap) Len() int { return len(q) }
+func (q readyHeap) Less(i, j int) bool {
+	return q[i].jobs[q[i].head].index < q[j].jobs[q[j].head].index
+}
+func (q readyHeap) Swap(i, j int) {
+	q[i], q[j] = q[j], q[i]
+	q[i].heapIndex, q[j].heapIndex = i, j
+}
+func (q *readyHeap) Push(x any) {
+	h := x.(*hostQueue)
+	h.heapIndex = len(*q)
+	*q = append(*q, h)
+}
+func (q *readyHeap) Pop() any {
+	old := *q
+	h := old[len(old)-1]
+	old[len(old)-1] = nil
+	h.heapIndex = -1
+	*q = old[:len(old)-1]
+	return h
+}
