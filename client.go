@@ -130,4 +130,3 @@ func (c *Client) Fetch(ctx context.Context, req Request) Result {
 	}
 	return res
 }
-

@@ -24,6 +24,9 @@ type scheduler struct {
 	emitted  *atomic.Int64 // results yielded so far, in order
 	deadline <-chan struct{}
 
+	// countDone: workers report each finished job, as the per-host cap
+	// needs; without it the scheduler is done once it has handed out the last job.
+	countDone bool
 	unlimited bool // the deadline passed: every job goes at once, to be recorded
 	hosts     map[string]*hostQueue
 	ready     readyHeap               // hosts that may send now, with jobs
@@ -46,13 +49,14 @@ type hostQueue struct {
 
 func newScheduler(o Options, emitted *atomic.Int64, deadline <-chan struct{}) *scheduler {
 	s := &scheduler{
-		perHost:  o.PerHost,
-		hostRate: rate.Limit(o.RatePerHost),
-		maxQueue: o.ReadAhead,
-		emitted:  emitted,
-		deadline: deadline,
-		hosts:    make(map[string]*hostQueue),
-		waiting:  make(map[*hostQueue]struct{}),
+		perHost:   o.PerHost,
+		countDone: o.PerHost > 0,
+		hostRate:  rate.Limit(o.RatePerHost),
+		maxQueue:  o.ReadAhead,
+		emitted:   emitted,
+		deadline:  deadline,
+		hosts:     make(map[string]*hostQueue),
+		waiting:   make(map[*hostQueue]struct{}),
 	}
 	if o.Rate > 0 {
 		// A burst of 1 paces evenly from the first request on.
@@ -93,12 +97,16 @@ func (s *scheduler) run(ctx context.Context, input <-chan job, work chan<- job, 
 		select {
 		case out <- next:
 			s.dispatched(now)
+			s.dispatchMore(work, now)
 		case j, ok := <-in:
 			if !ok {
 				input = nil
 				continue
 			}
 			s.add(j, now)
+			if !s.addMore(input, now) {
+				input = nil
+			}
 		case ev := <-events:
 			s.handle(ev, now)
 		case <-kick:
@@ -113,6 +121,47 @@ func (s *scheduler) run(ctx context.Context, input <-chan job, work chan<- job, 
 			return
 		}
 		timer.Stop()
+	}
+}
+
+// batch bounds the extra work done without a select, so that events and
+// the other channels are not starved.
+const batch = 64
+
+// addMore takes what else the input has ready, without waiting. It reports
+// false when the input is done.
+func (s *scheduler) addMore(input <-chan job, now time.Time) bool {
+	for range batch {
+		if s.queued >= s.maxQueue {
+			return true
+		}
+		select {
+		case j, ok := <-input:
+			if !ok {
+				return false
+			}
+			s.add(j, now)
+		default:
+			return true
+		}
+	}
+	return true
+}
+
+// dispatchMore hands out further jobs while a worker or a slot of the work
+// channel takes them at once.
+func (s *scheduler) dispatchMore(work chan<- job, now time.Time) {
+	for range batch {
+		next, ok := s.peek(now)
+		if !ok {
+			return
+		}
+		select {
+		case work <- next:
+			s.dispatched(now)
+		default:
+			return
+		}
 	}
 }
 
@@ -174,8 +223,10 @@ func (s *scheduler) dispatched(now time.Time) {
 		h.jobs, h.head = append(h.jobs[:0], h.jobs[h.head:]...), 0
 	}
 	s.queued--
-	h.inFlight++
-	s.inFlight++
+	if s.countDone {
+		h.inFlight++
+		s.inFlight++
+	}
 	if !s.unlimited && h.key != "" {
 		if s.global != nil {
 			s.global.AllowN(now, 1)

@@ -63,7 +63,14 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 
 	n := c.opts.Concurrency
 	input := make(chan job, n)
-	work := make(chan job) // unbuffered: a job leaves its host queue only for a free worker
+	// Without rate limits, a buffer lets the scheduler run a little ahead of
+	// the workers; with them, a job leaves its queue only for a free worker,
+	// so that the pacing holds when it reaches the wire.
+	workBuffer := n
+	if c.opts.Rate > 0 || c.opts.RatePerHost > 0 {
+		workBuffer = 0
+	}
+	work := make(chan job, workBuffer)
 	events := make(chan event, n)
 	results := make(chan Result, n)
 	kick := make(chan struct{}, 1)
@@ -84,8 +91,10 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 		defer close(input)
 		c.read(ctx, reqs, input)
 	})
+	schedDone := make(chan struct{}) // events have no reader after this
 	wg.Go(func() {
 		defer catch()
+		defer close(schedDone)
 		sched.run(ctx, input, work, events, kick)
 	})
 	var workers sync.WaitGroup
@@ -93,7 +102,7 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 		workers.Go(func() {
 			defer catch()
 			for j := range work {
-				c.work(ctx, fetchCtx, j, sched.global, events, results)
+				c.work(ctx, fetchCtx, j, sched, events, schedDone, results)
 			}
 		})
 	}
@@ -170,15 +179,15 @@ func hostKey(u *url.URL) string {
 }
 
 // work fetches one job and reports its end to the scheduler.
-func (c *Client) work(ctx, fetchCtx context.Context, j job, global *rate.Limiter, events chan<- event, results chan<- Result) {
-	send := func(ev event) bool {
+func (c *Client) work(ctx, fetchCtx context.Context, j job, sched *scheduler, events chan<- event, schedDone <-chan struct{}, results chan<- Result) {
+	send := func(ev event) {
 		select {
 		case events <- ev:
-			return true
+		case <-schedDone:
 		case <-ctx.Done():
-			return false
 		}
 	}
+	global := sched.global
 	var h hooks
 	if j.host != "" {
 		h.pause = func(until time.Time) { send(event{host: j.host, pause: until}) }
@@ -197,7 +206,10 @@ func (c *Client) work(ctx, fetchCtx context.Context, j job, global *rate.Limiter
 		}
 	}
 	res, done := c.fetch(fetchCtx, j.req, h)
-	if !send(event{host: j.host, done: true}) || !done {
+	if sched.countDone {
+		send(event{host: j.host, done: true})
+	}
+	if !done {
 		return
 	}
 	res.index = j.index
