@@ -252,6 +252,12 @@ func TestUsageErrors(t *testing.T) {
 		{"output is a directory", []string{"fetch", "-o", dir, url}, []string{dir}},
 		{"output exists", []string{"fetch", "-o", existing, url}, []string{existing}},
 		{"data from missing file", []string{"fetch", "-d", "@/nonexistent", url}, []string{"/nonexistent"}},
+		{"per-host -1", []string{"fetch", "--per-host", "-1", url}, []string{"--per-host"}},
+		{"rate -1", []string{"fetch", "--rate", "-1", url}, []string{"--rate"}},
+		{"rate abc", []string{"fetch", "--rate", "abc", url}, []string{"--rate", "abc"}},
+		{"rate NaN", []string{"fetch", "--rate", "NaN", url}, []string{"--rate"}},
+		{"rate-per-host -2", []string{"fetch", "--rate-per-host", "-2", url}, []string{"--rate-per-host"}},
+		{"deadline abc", []string{"fetch", "--deadline", "abc", url}, []string{"--deadline", "abc"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -1,0 +1,84 @@
+package main
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gatherdev/gather/gathertest"
+)
+
+func TestDeadlineFlag(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	var in strings.Builder
+	for i := range 20 {
+		if i%5 == 0 {
+			fmt.Fprintf(&in, "%s/hang?i=%d\n", srv.URL, i)
+		} else {
+			fmt.Fprintf(&in, "%s/status/200?i=%d\n", srv.URL, i)
+		}
+	}
+	start := time.Now()
+	r := gatherFetch(t, strings.NewReader(in.String()), "--deadline", "400ms", "--timeout", "1m", "-q")
+	if wall := time.Since(start); wall > 5*time.Second {
+		t.Errorf("run took %v with --deadline 400ms", wall)
+	}
+	if r.code != exitFailed {
+		t.Errorf("exit %d, want 1", r.code)
+	}
+	recs := parseRecords(t, r.stdout)
+	if len(recs) != 20 {
+		t.Fatalf("%d records, want 20", len(recs))
+	}
+	for _, rec := range recs {
+		url := rec.str(t, "url")
+		switch {
+		case strings.Contains(url, "/hang"):
+			if rec.kind(t) != "deadline" || rec["status"] != nil || rec.num(t, "attempts") != 1 {
+				t.Errorf("hanging request: %v, want kind deadline, no status, 1 attempt", rec)
+			}
+		case rec["ok"] != true:
+			t.Errorf("fast request not ok: %v", rec)
+		}
+	}
+}
+
+func TestOrderedFlag(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	var in strings.Builder
+	var want []string
+	for i := range 60 {
+		u := fmt.Sprintf("%s/delay/%d?i=%d", srv.URL, (i*37)%40, i)
+		fmt.Fprintln(&in, u)
+		want = append(want, u)
+	}
+	r := gatherFetch(t, strings.NewReader(in.String()), "--ordered", "-c", "8", "-q")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	got := urlsOf(parseRecords(t, r.stdout))
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("--ordered records are not in input order:\n%s", strings.Join(got, "\n"))
+	}
+}
+
+func TestPerHostAndRateFlags(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	var in strings.Builder
+	for i := range 20 {
+		fmt.Fprintf(&in, "%s/delay/20?i=%d\n", srv.URL, i)
+	}
+	start := time.Now()
+	r := gatherFetch(t, strings.NewReader(in.String()), "-c", "10", "--per-host", "2", "--rate", "50", "-q")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	if peak := srv.PeakInFlight(); peak > 2 {
+		t.Errorf("peak in flight %d with --per-host 2", peak)
+	}
+	// 20 requests at 50/s: at least 19/50 s.
+	if wall := time.Since(start); wall < 350*time.Millisecond {
+		t.Errorf("20 requests at --rate 50 took only %v", wall)
+	}
+}
