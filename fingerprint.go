@@ -3,6 +3,8 @@ package gather
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
+	"fmt"
 )
 
 // Fingerprint identifies a request for deduplication and resume: two requests
@@ -10,13 +12,20 @@ import (
 // have the same Fingerprint. It is stable across runs and machines.
 type Fingerprint [16]byte
 
-// Fingerprint returns r's fingerprint. Headers do not count.
+// Fingerprint returns r's fingerprint. Headers do not count. A request
+// that could not be read (Err holds an *InputError) is identified by its
+// line number and text instead, so that --resume can tell which invalid
+// lines already have a record.
 func (r *Request) Fingerprint() Fingerprint {
 	h := sha256.New()
-	if r.ID != "" {
+	var ie *InputError
+	switch {
+	case r.Err != nil && errors.As(r.Err, &ie):
+		fmt.Fprintf(h, "invalid\x00%d\x00%s", ie.Line, ie.Input)
+	case r.ID != "":
 		h.Write([]byte("id\x00"))
 		h.Write([]byte(r.ID))
-	} else {
+	default:
 		h.Write([]byte("req\x00"))
 		h.Write([]byte(r.method()))
 		h.Write([]byte{0})
@@ -59,3 +68,15 @@ func (s *FingerprintSet) Has(f Fingerprint) bool {
 
 // Len returns the number of fingerprints in the set.
 func (s *FingerprintSet) Len() int { return len(s.m) }
+
+// ParseFingerprint parses the 32 hexadecimal digits of Fingerprint.String.
+func ParseFingerprint(s string) (Fingerprint, error) {
+	var f Fingerprint
+	if len(s) != 2*len(f) {
+		return f, fmt.Errorf("fingerprint %q is not %d hexadecimal digits", s, 2*len(f))
+	}
+	if _, err := hex.Decode(f[:], []byte(s)); err != nil {
+		return f, fmt.Errorf("fingerprint %q: %w", s, err)
+	}
+	return f, nil
+}

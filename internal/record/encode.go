@@ -4,6 +4,7 @@ package record
 
 import (
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -40,6 +41,14 @@ func Append(dst []byte, r *gather.Result, o Options) []byte {
 	if req.ID != "" {
 		e.key("id")
 		e.string(req.ID)
+	} else if len(req.Body) > 0 && !invalid {
+		// Requests that differ only in their body are told apart by it
+		// when a run is resumed; the record keeps its fingerprint, not the body.
+		e.key("fp")
+		fp := req.Fingerprint()
+		e.b = append(e.b, '"')
+		e.b = hex.AppendEncode(e.b, fp[:])
+		e.b = append(e.b, '"')
 	}
 	e.key("ok")
 	e.b = strconv.AppendBool(e.b, r.OK())
