@@ -8,6 +8,8 @@ import (
 	"io"
 	"net/http"
 	"time"
+
+	"github.com/gatherdev/gather/internal/savedir"
 )
 
 // errRunDeadline is the cause of a run's fetch context ending at
@@ -21,6 +23,8 @@ type hooks struct {
 	beforeRetry func(ctx context.Context) error
 	// pause stops new requests to the request's host until the time given.
 	pause func(until time.Time)
+	// stopped is closed when nothing new may be sent: backoff waits end.
+	stopped <-chan struct{}
 }
 
 // fetch runs a request's attempts. done is false when ctx was cancelled
@@ -50,7 +54,7 @@ func (c *Client) fetch(ctx context.Context, req Request, h hooks) (res Result, d
 			return c.unfinished(ctx, res)
 		}
 		res.Status, res.Header, res.ContentType = out.status, out.header, out.contentType
-		res.Body, res.Bytes, res.Err = out.body, out.bytes, out.err
+		res.Body, res.File, res.Bytes, res.Err = out.body, out.file, out.bytes, out.err
 		if attempt > c.opts.Retries || !c.retryable(ctx, out) {
 			break
 		}
@@ -63,7 +67,7 @@ func (c *Client) fetch(ctx context.Context, req Request, h hooks) (res Result, d
 				}
 			}
 		}
-		if !sleep(ctx, min(wait, c.opts.MaxBackoff)) {
+		if !sleep(ctx, min(wait, c.opts.MaxBackoff), h.stopped) {
 			return c.unfinished(ctx, res)
 		}
 	}
@@ -77,7 +81,7 @@ func (c *Client) unfinished(ctx context.Context, res Result) (Result, bool) {
 	if !errors.Is(context.Cause(ctx), errRunDeadline) {
 		return res, false
 	}
-	res.Status, res.Header, res.ContentType, res.Body, res.Bytes = 0, nil, "", nil, 0
+	res.Status, res.Header, res.ContentType, res.Body, res.File, res.Bytes = 0, nil, "", nil, "", 0
 	if !res.Started.IsZero() {
 		res.Elapsed = c.now().Sub(res.Started)
 	}
@@ -86,6 +90,9 @@ func (c *Client) unfinished(ctx context.Context, res Result) (Result, bool) {
 }
 
 func (c *Client) retryable(ctx context.Context, out outcome) bool {
+	if errors.As(out.err, new(*SaveError)) {
+		return false
+	}
 	switch KindOf(out.err) {
 	case KindInvalid, KindTooLarge:
 		return false
@@ -93,8 +100,9 @@ func (c *Client) retryable(ctx context.Context, out outcome) bool {
 	return c.opts.CheckRetry(ctx, out.resp, out.err)
 }
 
-// sleep waits for d or until ctx is done, and reports whether it waited d.
-func sleep(ctx context.Context, d time.Duration) bool {
+// sleep waits for d, or until ctx is done or stop is closed, and reports
+// whether it waited d.
+func sleep(ctx context.Context, d time.Duration, stop <-chan struct{}) bool {
 	if d <= 0 {
 		return ctx.Err() == nil
 	}
@@ -104,6 +112,8 @@ func sleep(ctx context.Context, d time.Duration) bool {
 	case <-t.C:
 		return true
 	case <-ctx.Done():
+		return false
+	case <-stop:
 		return false
 	}
 }
@@ -115,8 +125,9 @@ type outcome struct {
 	header      http.Header
 	contentType string
 	body        []byte
+	file        string // the saved body's path, with Options.SaveDir
 	bytes       int64
-	err         error // nil or *Error
+	err         error // nil, *Error or *SaveError
 }
 
 // attempt sends req once, reads the body within the limits and classifies
@@ -158,21 +169,52 @@ func (c *Client) attempt(ctx context.Context, req *Request) (out outcome) {
 		out.err = &Error{Kind: KindTooLarge, Err: fmt.Errorf("%w: Content-Length %d is over the %d-byte limit", ErrBodyTooLarge, resp.ContentLength, limit)}
 		return out
 	}
-	out.body, out.bytes, err = c.readBody(resp)
+	var file *savedir.File
+	var dst io.Writer = io.Discard
+	switch {
+	case c.opts.SaveDir != "" && resp.StatusCode >= 200 && resp.StatusCode <= 299:
+		if file, err = c.createFile(req); err != nil {
+			out.err = err
+			return out
+		}
+		defer file.Abort() // a no-op once committed
+		dst = file
+	case !c.opts.DiscardBody:
+		size := 512
+		if cl := resp.ContentLength; cl >= 0 {
+			// +1 so that a body of exactly cl bytes needs no regrowth to see
+			// EOF; capped, as a server may claim any length.
+			size = int(min(cl+1, 4<<20))
+		}
+		buf := bytes.NewBuffer(make([]byte, 0, size))
+		defer func() {
+			if out.err == nil || KindOf(out.err) == KindHTTP {
+				out.body = buf.Bytes()
+			}
+		}()
+		dst = buf
+	}
+	out.bytes, err = c.readBody(resp, dst)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrBodyTooLarge):
-		out.body = nil
 		out.err = &Error{Kind: KindTooLarge, Err: err}
 		return out
 	case timedOut():
-		out.body = nil
 		out.err = &Error{Kind: KindTimeout, Err: fmt.Errorf("body not complete within %v (%d bytes read)", c.opts.Timeout, out.bytes)}
 		return out
+	case errors.As(err, new(*SaveError)):
+		out.err = err
+		return out
 	default:
-		out.body = nil
 		out.err = &Error{Kind: classify(err), Err: fmt.Errorf("reading body: %w", err)}
 		return out
+	}
+	if file != nil {
+		if out.file, err = file.Commit(); err != nil {
+			out.err = &SaveError{Dir: c.opts.SaveDir, Err: err}
+			return out
+		}
 	}
 	if resp.StatusCode >= 400 {
 		out.err = httpError(resp.StatusCode, http.StatusText(resp.StatusCode))
@@ -195,28 +237,45 @@ func (c *Client) setHeaders(hreq *http.Request, req *Request) {
 	}
 }
 
-// readBody reads resp's body up to MaxBody, or counts it with DiscardBody.
-func (c *Client) readBody(resp *http.Response) ([]byte, int64, error) {
+// readBody copies resp's body to dst, up to MaxBody.
+func (c *Client) readBody(resp *http.Response, dst io.Writer) (int64, error) {
 	limit := c.opts.MaxBody
 	r := io.Reader(resp.Body)
 	if limit >= 0 {
 		r = io.LimitReader(resp.Body, limit+1)
 	}
-	if c.opts.DiscardBody {
-		n, err := io.Copy(io.Discard, r)
-		if err == nil && limit >= 0 && n > limit {
-			err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
-		}
-		return nil, n, err
+	if _, isFile := dst.(*savedir.File); isFile {
+		dst = saveWriter{dst, c.opts.SaveDir}
 	}
-	size := 512
-	if cl := resp.ContentLength; cl >= 0 && (limit < 0 || cl <= limit) {
-		size = int(cl) + 1 // +1 so a body of exactly cl bytes needs no regrowth to see EOF
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
-	n, err := buf.ReadFrom(r)
+	n, err := io.Copy(dst, r)
 	if err == nil && limit >= 0 && n > limit {
 		err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
 	}
-	return buf.Bytes(), n, err
+	return n, err
+}
+
+// createFile starts the file that req's body is saved to.
+func (c *Client) createFile(req *Request) (*savedir.File, error) {
+	if c.saveDirErr != nil {
+		return nil, &SaveError{Dir: c.opts.SaveDir, Err: c.saveDirErr}
+	}
+	f, err := c.saveDir.Create(req.URL, req.Fingerprint().String())
+	if err != nil {
+		return nil, &SaveError{Dir: c.opts.SaveDir, Err: err}
+	}
+	return f, nil
+}
+
+// saveWriter marks write errors as the save directory's, not the response's.
+type saveWriter struct {
+	w   io.Writer
+	dir string
+}
+
+func (s saveWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		err = &SaveError{Dir: s.dir, Err: err}
+	}
+	return n, err
 }

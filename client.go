@@ -7,21 +7,28 @@ import (
 	"net"
 	"net/http"
 	"time"
+
+	"github.com/gatherdev/gather/internal/savedir"
 )
 
 // Client fetches requests with its Options. It is safe for concurrent use;
 // Close releases its idle connections.
 type Client struct {
-	opts      Options
-	http      *http.Client
-	transport *http.Transport // nil when the caller gave the Client
-	now       func() time.Time
+	opts       Options
+	saveDir    *savedir.Dir
+	saveDirErr error // why SaveDir cannot be used, reported by every save
+	http       *http.Client
+	transport  *http.Transport // nil when the caller gave the Client
+	now        func() time.Time
 }
 
 // New returns a Client for opts.
 func New(opts Options) *Client {
 	o := opts.withDefaults()
 	c := &Client{opts: o, now: time.Now}
+	if o.SaveDir != "" {
+		c.saveDir, c.saveDirErr = savedir.Open(o.SaveDir)
+	}
 	if o.Client != nil {
 		c.http = o.Client
 		return c

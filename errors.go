@@ -125,3 +125,18 @@ func httpError(status int, text string) *Error {
 	}
 	return &Error{Kind: KindHTTP, Status: status, Err: errors.New(msg)}
 }
+
+// SaveError is the error of a result whose ok body could not be saved under
+// Options.SaveDir: a failure of the local disk (full, not writable), not of
+// the request. It is not retried and has no Kind.
+type SaveError struct {
+	// Dir is Options.SaveDir.
+	Dir string
+	// Err is the cause.
+	Err error
+}
+
+func (e *SaveError) Error() string { return fmt.Sprintf("saving the body in %s: %v", e.Dir, e.Err) }
+
+// Unwrap returns the cause.
+func (e *SaveError) Unwrap() error { return e.Err }

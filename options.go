@@ -56,6 +56,16 @@ type Options struct {
 	UserAgent string
 	// DiscardBody reads and counts bodies without keeping them (Result.Body is nil).
 	DiscardBody bool
+	// SaveDir, when set, streams each 2xx body to its own file in this
+	// directory (created if missing) instead of keeping it in memory: a
+	// temporary file, synced, then linked to a name made from the URL that
+	// never leaves the directory and never replaces another file.
+	SaveDir string
+	// Grace is how long requests in flight may still finish once ctx is
+	// cancelled: nothing new is sent, and what finishes in time is
+	// yielded. Zero abandons them at once. It is how the command stops on
+	// Ctrl-C.
+	Grace time.Duration
 	// KeepDuplicates sends repeats of a request instead of skipping them
 	// (see Request.Fingerprint).
 	KeepDuplicates bool

@@ -25,9 +25,13 @@ type Result struct {
 	// Body is the final response's body, decoded from any Content-Encoding;
 	// nil with Options.DiscardBody or when the body was not read whole.
 	Body []byte
+	// File is where the body was saved, with Options.SaveDir: the
+	// directory as given joined with the file's name. Body is nil then.
+	File string
 	// Bytes is how many body bytes were read.
 	Bytes int64
-	// Err is nil, or an *Error whose Kind says why the request failed.
+	// Err is nil, an *Error whose Kind says why the request failed, or a
+	// *SaveError when the body could not be saved under Options.SaveDir.
 	Err error
 
 	index int64 // position in the input stream, for ordering

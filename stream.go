@@ -48,15 +48,20 @@ type event struct {
 }
 
 func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(Result) bool) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	// Attempts run under fetchCtx, which ends at the run's deadline; the
-	// scheduler and the plumbing run under ctx, to record what is left.
-	fetchCtx := ctx
+	// sendCtx ends when nothing more may be sent: ctx is cancelled or the
+	// loop ends. runCtx ends when requests in flight are abandoned: at
+	// once, or Options.Grace after ctx is cancelled.
+	sendCtx, stopSending := context.WithCancel(ctx)
+	defer stopSending()
+	runCtx, abandon := context.WithCancel(context.WithoutCancel(ctx))
+	defer abandon()
+	// Attempts run under fetchCtx, which also ends at the run's deadline;
+	// the scheduler and the plumbing go on, to record what is left.
+	fetchCtx := runCtx
 	var deadline <-chan struct{}
 	if c.opts.Deadline > 0 {
 		var stop context.CancelFunc
-		fetchCtx, stop = context.WithDeadlineCause(ctx, c.now().Add(c.opts.Deadline), errRunDeadline)
+		fetchCtx, stop = context.WithDeadlineCause(runCtx, c.now().Add(c.opts.Deadline), errRunDeadline)
 		defer stop()
 		deadline = fetchCtx.Done()
 	}
@@ -83,26 +88,46 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 	catch := func() {
 		if p := recover(); p != nil {
 			panicOnce.Do(func() { panicked = p })
-			cancel()
+			stopSending()
+			abandon()
 		}
 	}
+	finished := make(chan struct{})
+	wg.Go(func() {
+		select {
+		case <-sendCtx.Done():
+		case <-finished:
+			return
+		}
+		if c.opts.Grace > 0 && ctx.Err() != nil {
+			t := time.NewTimer(c.opts.Grace)
+			defer t.Stop()
+			select {
+			case <-t.C:
+			case <-finished:
+			case <-runCtx.Done():
+			}
+		}
+		abandon()
+	})
 	wg.Go(func() {
 		defer catch()
 		defer close(input)
-		c.read(ctx, reqs, input)
+		c.read(sendCtx, reqs, input)
 	})
 	schedDone := make(chan struct{}) // events have no reader after this
 	wg.Go(func() {
 		defer catch()
 		defer close(schedDone)
-		sched.run(ctx, input, work, events, kick)
+		sched.run(sendCtx, input, work, events, kick)
 	})
 	var workers sync.WaitGroup
+	w := worker{c: c, runCtx: runCtx, sendCtx: sendCtx, fetchCtx: fetchCtx, sched: sched, events: events, schedDone: schedDone, results: results}
 	for range n {
 		workers.Go(func() {
 			defer catch()
 			for j := range work {
-				c.work(ctx, fetchCtx, j, sched, events, schedDone, results)
+				w.do(j)
 			}
 		})
 	}
@@ -120,9 +145,11 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 			}
 		}
 	}
-	cancel()
+	stopSending()
+	abandon() // a no-op when the loop ran to the end; else the caller wants out now
 	for range results {
 	}
+	close(finished)
 	wg.Wait()
 	if panicked != nil {
 		panic(panicked)
@@ -178,44 +205,54 @@ func hostKey(u *url.URL) string {
 	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
 }
 
-// work fetches one job and reports its end to the scheduler.
-func (c *Client) work(ctx, fetchCtx context.Context, j job, sched *scheduler, events chan<- event, schedDone <-chan struct{}, results chan<- Result) {
-	send := func(ev event) {
-		select {
-		case events <- ev:
-		case <-schedDone:
-		case <-ctx.Done():
-		}
+// worker fetches jobs and reports their end to the scheduler.
+type worker struct {
+	c                         *Client
+	runCtx, sendCtx, fetchCtx context.Context
+	sched                     *scheduler
+	events                    chan<- event
+	schedDone                 <-chan struct{}
+	results                   chan<- Result
+}
+
+func (w *worker) send(ev event) {
+	select {
+	case w.events <- ev:
+	case <-w.schedDone:
+	case <-w.runCtx.Done():
 	}
-	global := sched.global
-	var h hooks
+}
+
+func (w *worker) do(j job) {
+	h := hooks{stopped: w.sendCtx.Done()}
 	if j.host != "" {
-		h.pause = func(until time.Time) { send(event{host: j.host, pause: until}) }
-		if global != nil || j.limiter != nil {
-			h.beforeRetry = func(ctx context.Context) error {
-				if global != nil {
-					if err := global.Wait(ctx); err != nil {
-						return err
-					}
-				}
-				if j.limiter != nil {
-					return j.limiter.Wait(ctx)
-				}
-				return nil
+		h.pause = func(until time.Time) { w.send(event{host: j.host, pause: until}) }
+		h.beforeRetry = func(ctx context.Context) error {
+			if err := w.sendCtx.Err(); err != nil {
+				return err // stopping: no more attempts
 			}
+			if w.sched.global != nil {
+				if err := w.sched.global.Wait(ctx); err != nil {
+					return err
+				}
+			}
+			if j.limiter != nil {
+				return j.limiter.Wait(ctx)
+			}
+			return nil
 		}
 	}
-	res, done := c.fetch(fetchCtx, j.req, h)
-	if sched.countDone {
-		send(event{host: j.host, done: true})
+	res, done := w.c.fetch(w.fetchCtx, j.req, h)
+	if w.sched.countDone {
+		w.send(event{host: j.host, done: true})
 	}
 	if !done {
 		return
 	}
 	res.index = j.index
 	select {
-	case results <- res:
-	case <-ctx.Done():
+	case w.results <- res:
+	case <-w.runCtx.Done():
 	}
 }
 

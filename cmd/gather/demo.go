@@ -72,7 +72,7 @@ func runDemo(ctx context.Context, requests int, progressMode string, stdout, std
 	fmt.Fprintf(stdout, "   retry, connection resets, 404s (never retried), a 429 with Retry-After,\n")
 	fmt.Fprintf(stdout, "   requests that hang until the timeout, and a few lines that are not URLs.\n\n")
 	args := append([]string{"-i", list, "-o", records, "--progress", progressMode}, demoFetchFlags...)
-	fetch := newFetchCommand(strings.NewReader(""), stdout, stderr)
+	fetch := newFetchCommand(append([]string{"fetch"}, args...), strings.NewReader(""), stdout, stderr)
 	fetch.SilenceUsage, fetch.SilenceErrors = true, true
 	fetch.SetArgs(args)
 	fetch.SetOut(stdout)

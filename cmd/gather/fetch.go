@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
-	"iter"
 	"math"
 	"os"
 	"strings"
@@ -16,7 +16,9 @@ import (
 
 	"github.com/gatherdev/gather"
 	"github.com/gatherdev/gather/internal/input"
+	"github.com/gatherdev/gather/internal/journal"
 	"github.com/gatherdev/gather/internal/record"
+	"github.com/gatherdev/gather/internal/savedir"
 	"github.com/gatherdev/gather/internal/summary"
 )
 
@@ -47,10 +49,14 @@ type fetchFlags struct {
 	ratePerHost  float64
 	deadline     time.Duration
 	ordered      bool
+	resume       bool
+	retryFailed  bool
+	saveDir      string
+	argv         []string // the command line, for the resume hint
 }
 
-func newFetchCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
-	f := &fetchFlags{}
+func newFetchCommand(argv []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	f := &fetchFlags{argv: argv}
 	cmd := &cobra.Command{
 		Use:   "fetch [flags] [URL...]",
 		Short: "Fetch every request and write one JSON record per request",
@@ -75,6 +81,9 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.StringArrayVarP(&f.inputs, "input", "i", nil, "read requests from `FILE` (repeatable; - is stdin; gzip detected)")
 	fl.StringVarP(&f.output, "output", "o", "", "write records to `FILE` instead of stdout")
 	fl.BoolVar(&f.force, "force", false, "overwrite a non-empty -o FILE")
+	fl.BoolVar(&f.resume, "resume", false, "continue the run whose records are in -o FILE: skip the requests it has, append the rest")
+	fl.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume, fetch the not-ok ones again and keep only their new records")
+	fl.StringVar(&f.saveDir, "save-dir", "", "save each ok body to its own file in `DIR`; records name the file instead of holding the body")
 	fl.IntVarP(&f.concurrency, "concurrency", "c", gather.DefaultConcurrency, "requests in flight at once")
 	fl.IntVar(&f.perHost, "per-host", 0, "requests in flight to one host (scheme, host, port) at most (0 = no cap)")
 	fl.Float64Var(&f.rate, "rate", 0, "requests per second at most, retries included (0 = no cap)")
@@ -135,6 +144,15 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 	if f.ratePerHost < 0 || math.IsNaN(f.ratePerHost) || math.IsInf(f.ratePerHost, 0) {
 		return o, d, usageErrorf("--rate-per-host must be a number of requests per second, at least 0")
 	}
+	if f.resume && f.output == "" {
+		return o, d, usageErrorf("--resume needs -o FILE: the records of the run to continue")
+	}
+	if f.resume && f.force {
+		return o, d, usageErrorf("--resume and --force exclude each other: one continues -o FILE, the other overwrites it")
+	}
+	if f.retryFailed && !f.resume {
+		return o, d, usageErrorf("--retry-failed goes with --resume")
+	}
 	switch f.progress {
 	case "auto", "always", "never":
 	default:
@@ -168,23 +186,27 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 		d.Method = f.method
 	}
 	o = gather.Options{
-		Concurrency:    f.concurrency,
-		Retries:        f.retries,
-		CheckRetry:     check,
-		Backoff:        f.backoff,
-		MaxBackoff:     f.maxBackoff,
-		Timeout:        f.timeout,
-		MaxBody:        f.maxBody,
-		MaxRedirects:   f.maxRedirects,
-		Insecure:       f.insecure,
-		Header:         header,
-		DiscardBody:    f.noBody,
-		KeepDuplicates: f.noDedup,
-		PerHost:        f.perHost,
-		Rate:           f.rate,
-		RatePerHost:    f.ratePerHost,
-		Deadline:       f.deadline,
-		Ordered:        f.ordered,
+		Concurrency:  f.concurrency,
+		Retries:      f.retries,
+		CheckRetry:   check,
+		Backoff:      f.backoff,
+		MaxBackoff:   f.maxBackoff,
+		Timeout:      f.timeout,
+		MaxBody:      f.maxBody,
+		MaxRedirects: f.maxRedirects,
+		Insecure:     f.insecure,
+		Header:       header,
+		DiscardBody:  f.noBody,
+		PerHost:      f.perHost,
+		Rate:         f.rate,
+		RatePerHost:  f.ratePerHost,
+		Deadline:     f.deadline,
+		Ordered:      f.ordered,
+		SaveDir:      f.saveDir,
+		// The filter in front of the engine drops repeats, and counts them.
+		KeepDuplicates: true,
+		// On Ctrl-C, what is in flight has a moment to finish and be recorded.
+		Grace: interruptGrace,
 	}
 	// The library reads zero as "the default" and negative as "none".
 	if f.retries == 0 {
@@ -199,6 +221,9 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 	return o, d, nil
 }
 
+// interruptGrace is how long requests in flight may finish after Ctrl-C.
+const interruptGrace = 2 * time.Second
+
 func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []string, stdin io.Reader, stdout, stderr io.Writer) error {
 	opts, defaults, err := f.options(cmd)
 	if err != nil {
@@ -209,28 +234,33 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 		return err
 	}
 	defer src.close()
-
-	out := stdout
-	if f.output != "" {
-		file, err := createOutput(f.output, f.force)
-		if err != nil {
-			return err
+	if f.saveDir != "" {
+		if _, err := savedir.Open(f.saveDir); err != nil {
+			return newPathError("--save-dir", f.saveDir, err)
 		}
-		defer file.Close()
-		out = file
 	}
+	out, err := f.openOutput(ctx, stdout, src)
+	if err != nil {
+		return err
+	}
+	defer out.close()
 
 	client := gather.New(opts)
 	defer client.Close()
-	w := record.NewWriter(out, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
+	w := record.NewWriter(out.w, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
 	defer w.Close() // on a panic too: what is buffered is whole records
 	var pr *progress
 	if stopProgress := f.startProgress(ctx, stderr, src, &pr); stopProgress != nil {
 		defer stopProgress()
 	}
+	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr}
 	var stats summary.Stats
+	var saveErr *gather.SaveError
 	start := time.Now()
-	for res := range client.Stream(ctx, src.requests()) {
+	for res := range client.Stream(ctx, filter.requests(src.requests())) {
+		if errors.As(res.Err, &saveErr) {
+			break // the disk, not the request: stop, and leave it to --resume
+		}
 		stats.Add(&res)
 		if pr != nil {
 			pr.add(&res)
@@ -241,16 +271,28 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	}
 	werr := w.Close()
 	wall := time.Since(start)
-	if werr == nil && f.output != "" {
-		if file, ok := out.(*os.File); ok {
-			werr = file.Close()
-		}
+	if cerr := out.close(); werr == nil {
+		werr = cerr
 	}
 	if pr != nil {
 		pr.finish()
 	}
+	interrupted := ctx.Err() != nil
+	if werr == nil && saveErr == nil && !interrupted && out.journal != nil && (out.journal.Duplicates() > 0 || filter.retried > 0) {
+		// Superseded records go: one record per request again.
+		if _, _, err := journal.Compact(f.output); err != nil {
+			werr = err
+		}
+	}
 	if !f.quiet {
+		if out.journal != nil {
+			fmt.Fprintf(stderr, "gather: resumed %s: %d requests had a record already (%d not ok), %d fetched again\n",
+				f.output, filter.doneOK+filter.doneFailed, filter.doneFailed, filter.retried)
+		}
 		stats.Print(stderr, wall)
+		if interrupted {
+			f.printResumeHint(stderr, filter.passed-stats.Total)
+		}
 	}
 	var serr error
 	if f.summaryJSON != "" {
@@ -262,16 +304,48 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 			return newPathError("", "writing records to stdout", werr)
 		}
 		return newPathError("-o", f.output, werr)
-	case ctx.Err() != nil:
+	case saveErr != nil:
+		return newPathError("--save-dir", f.saveDir, saveErr.Err)
+	case interrupted:
 		return context.Cause(ctx) // before the input's error, which may be the interrupt itself
 	case src.err() != nil:
 		return src.err()
 	case serr != nil:
 		return serr
-	case stats.Failed() > 0:
+	case stats.Failed()+filter.doneFailed > 0:
 		return &exitError{code: exitFailed}
 	}
 	return nil
+}
+
+// printResumeHint says, after an interrupt, what was left and how to finish.
+func (f *fetchFlags) printResumeHint(stderr io.Writer, unfinished int64) {
+	fmt.Fprintf(stderr, "gather: interrupted: %d requests read were left unfinished, with no record", unfinished)
+	if f.output == "" {
+		fmt.Fprintf(stderr, ".\n  To be able to resume a run, write its records to a file with -o.\n")
+		return
+	}
+	argv := append([]string{"gather"}, f.argv...)
+	if !f.resume {
+		argv = append(argv, "--resume")
+	}
+	fmt.Fprintf(stderr, "; to finish the run:\n  %s\n", shellQuote(argv))
+}
+
+// shellQuote joins args for a POSIX shell, quoting what needs it.
+func shellQuote(args []string) string {
+	var b strings.Builder
+	for i, a := range args {
+		if i > 0 {
+			b.WriteByte(' ')
+		}
+		if a != "" && strings.Trim(a, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=@,+%") == "" {
+			b.WriteString(a)
+			continue
+		}
+		b.WriteString("'" + strings.ReplaceAll(a, "'", `'\''`) + "'")
+	}
+	return b.String()
 }
 
 // startProgress starts the live progress line when it is wanted, and with
@@ -323,145 +397,4 @@ func writeSummaryJSON(path string, r summary.Report) error {
 		return newPathError("--summary-json", path, err)
 	}
 	return nil
-}
-
-// createOutput opens the -o file, refusing to overwrite a non-empty one
-// unless force.
-func createOutput(path string, force bool) (*os.File, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Mode().IsRegular() && fi.Size() > 0 && !force {
-		return nil, &exitError{code: exitUsage, err: &pathError{flag: "-o", path: path,
-			err: errors.New("exists and is not empty (--force overwrites it)")}}
-	}
-	file, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return nil, newPathError("-o", path, err)
-	}
-	return file, nil
-}
-
-// sources are the run's inputs in order: the URL arguments, then each -i
-// file, or stdin when there are neither.
-type sources struct {
-	args     []string
-	defaults input.Defaults
-	files    []source
-	readErr  error
-}
-
-type source struct {
-	name   string
-	closer io.Closer // nil for stdin
-	reader *input.Reader
-}
-
-// count returns how many records the sources will yield at most (repeats
-// included), reading the files a second time. ok is false when that cannot
-// be known: stdin is one of them, or a file cannot be read.
-func (s *sources) count(ctx context.Context) (n int64, ok bool) {
-	for i, arg := range s.args {
-		if _, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults); !skip {
-			n++
-		}
-	}
-	for _, f := range s.files {
-		if f.closer == nil {
-			return 0, false
-		}
-		file, err := os.Open(f.name)
-		if err != nil {
-			return 0, false
-		}
-		k, err := input.CountRequests(ctxReader{ctx, file})
-		file.Close()
-		if err != nil {
-			return 0, false
-		}
-		n += k
-	}
-	return n, true
-}
-
-// ctxReader stops reading once ctx is done.
-type ctxReader struct {
-	ctx context.Context
-	r   io.Reader
-}
-
-func (c ctxReader) Read(p []byte) (int, error) {
-	if err := c.ctx.Err(); err != nil {
-		return 0, err
-	}
-	return c.r.Read(p)
-}
-
-func openSources(ctx context.Context, args, inputs []string, stdin io.Reader, d input.Defaults) (*sources, error) {
-	s := &sources{args: args, defaults: d}
-	if len(args) == 0 && len(inputs) == 0 {
-		if f, ok := stdin.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-			return nil, usageErrorf("no requests: give URLs as arguments, -i FILE, or pipe a list on stdin")
-		}
-		inputs = []string{"-"}
-	}
-	stdinUsed := false
-	for _, name := range inputs {
-		if name == "-" {
-			if stdinUsed {
-				s.close()
-				return nil, usageErrorf("-i - given twice: stdin can be read once")
-			}
-			stdinUsed = true
-			s.files = append(s.files, source{name: "stdin", reader: input.NewReader(interruptible(ctx, stdin), d)})
-			continue
-		}
-		file, err := os.Open(name)
-		if err == nil {
-			var fi os.FileInfo
-			if fi, err = file.Stat(); err == nil && fi.IsDir() {
-				err = errors.New("is a directory")
-			}
-			if err != nil {
-				file.Close()
-			}
-		}
-		if err != nil {
-			s.close()
-			return nil, newPathError("-i", name, err)
-		}
-		s.files = append(s.files, source{name: name, closer: file, reader: input.NewReader(file, d)})
-	}
-	return s, nil
-}
-
-// requests yields the requests of every source in order.
-func (s *sources) requests() iter.Seq[gather.Request] {
-	return func(yield func(gather.Request) bool) {
-		for i, arg := range s.args {
-			req, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults)
-			if !skip && !yield(req) {
-				return
-			}
-		}
-		for _, f := range s.files {
-			for req := range f.reader.All() {
-				if !yield(req) {
-					return
-				}
-			}
-			if err := f.reader.Err(); err != nil {
-				s.readErr = newPathError("-i", f.name, err)
-				return
-			}
-		}
-	}
-}
-
-// err returns the first read error, once requests is done.
-func (s *sources) err() error { return s.readErr }
-
-func (s *sources) close() {
-	for _, f := range s.files {
-		if f.closer != nil {
-			f.closer.Close()
-		}
-	}
 }

@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			code = exitUsage
 		}
 	}()
-	cmd := newRootCommand(stdin, stdout, stderr)
+	cmd := newRootCommand(args, stdin, stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	var ee *exitError

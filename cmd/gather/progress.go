@@ -67,6 +67,21 @@ func (pr *progress) add(r *gather.Result) {
 	pr.bar.Increment()
 }
 
+// skipped counts a request that already has a record from an earlier run.
+// It does nothing on a nil progress.
+func (pr *progress) skipped(ok bool) {
+	if pr == nil {
+		return
+	}
+	pr.done.Add(1)
+	if ok {
+		pr.ok.Add(1)
+	} else {
+		pr.failed.Add(1)
+	}
+	pr.bar.Increment()
+}
+
 // setTotal sets the number of records expected, once known.
 func (pr *progress) setTotal(n int64) {
 	pr.total.Store(n)

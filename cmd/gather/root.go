@@ -10,7 +10,7 @@ import (
 	"github.com/gatherdev/gather"
 )
 
-func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+func newRootCommand(args []string, stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root := &cobra.Command{
 		Use:   "gather",
 		Short: "Fetch large lists of HTTP requests concurrently and reliably",
@@ -29,7 +29,7 @@ and writes one JSON record per request.
 		return &exitError{code: exitUsage, err: err}
 	})
 	root.AddCommand(
-		newFetchCommand(stdin, stdout, stderr),
+		newFetchCommand(args, stdin, stdout, stderr),
 		newServeCommand(stdout, stderr),
 		newDemoCommand(stdout, stderr),
 		newVersionCommand(stdout),

@@ -76,6 +76,10 @@ func Append(dst []byte, r *gather.Result, o Options) []byte {
 		if !o.NoBody && r.Body != nil {
 			e.body(r.Body, r.ContentType)
 		}
+		if r.File != "" {
+			e.key("file")
+			e.string(r.File)
+		}
 	}
 	e.key("error")
 	switch {
