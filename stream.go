@@ -224,6 +224,14 @@ func (w *worker) send(ev event) {
 }
 
 func (w *worker) do(j job) {
+	if w.sendCtx.Err() != nil && j.host != "" {
+		// Stopping: a job still in the work channel is not sent. (An
+		// invalid one costs nothing and gets its record.)
+		if w.sched.countDone {
+			w.send(event{host: j.host, done: true})
+		}
+		return
+	}
 	h := hooks{stopped: w.sendCtx.Done()}
 	if j.host != "" {
 		h.pause = func(until time.Time) { w.send(event{host: j.host, pause: until}) }

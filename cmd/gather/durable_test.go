@@ -4,7 +4,9 @@ import (
 	"bufio"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -210,4 +212,186 @@ func TestInterruptAndResume(t *testing.T) {
 		t.Fatalf("--resume exit %d (%v), want 1:\n%s", code, err, msg)
 	}
 	oneRecordEach(t, readRecords(t, out), urls)
+}
+
+func TestResumeRepairsTornLine(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	dir := t.TempDir()
+	list, urls := writeList(t, srv.URL, 6)
+	out := filepath.Join(dir, "out.jsonl")
+	r := gatherFetch(t, nil, "-i", list, "-o", out, "-q", "-c", "1", "--ordered")
+	if r.code != 0 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	whole := readFile(t, out)
+	lines := strings.SplitAfter(whole, "\n")
+	// Keep 3 records and half of the 4th, as a crash mid-write would.
+	torn := strings.Join(lines[:3], "") + lines[3][:len(lines[3])/2]
+	writeFile(t, out, torn)
+	srv.ResetCounters()
+	r = gatherFetch(t, nil, "-i", list, "-o", out, "--resume")
+	if r.code != 0 {
+		t.Fatalf("--resume exit %d: %s", r.code, r.stderr)
+	}
+	oneRecordEach(t, readRecords(t, out), urls)
+	if got := srv.Requests(); got != 3 {
+		t.Errorf("--resume sent %d requests, want 3 (the torn one and the two after it)", got)
+	}
+	if !strings.HasPrefix(readFile(t, out), strings.Join(lines[:3], "")) {
+		t.Errorf("the 3 whole records were not kept as they were")
+	}
+	if !strings.Contains(r.stderr, "3 requests had a record already") {
+		t.Errorf("summary does not say what was resumed:\n%s", r.stderr)
+	}
+}
+
+func TestResumeRefusesForeignFiles(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	dir := t.TempDir()
+	list, _ := writeList(t, srv.URL, 4)
+	other, _ := writeList(t, srv.URL+"/other", 4)
+	foreign := filepath.Join(dir, "foreign.jsonl")
+	if r := gatherFetch(t, nil, "-i", other, "-o", foreign, "-q"); r.code != 1 { // /other/... is 404
+		t.Fatalf("setup exit %d: %s", r.code, r.stderr)
+	}
+	cases := map[string]string{
+		"not records":       "hello\nworld\n",
+		"json, not records": "{\"a\":1}\n[1,2]\n",
+		"another run":       readFile(t, foreign),
+	}
+	for name, content := range cases {
+		t.Run(name, func(t *testing.T) {
+			path := writeFile(t, filepath.Join(t.TempDir(), "out.jsonl"), content)
+			before := srv.Requests()
+			r := gatherFetch(t, nil, "-i", list, "-o", path, "--resume")
+			if r.code != exitUsage {
+				t.Errorf("exit %d, want 2; stderr:\n%s", r.code, r.stderr)
+			}
+			if !strings.Contains(r.stderr, path) {
+				t.Errorf("stderr does not name %s:\n%s", path, r.stderr)
+			}
+			if got := readFile(t, path); got != content {
+				t.Errorf("the refused file was changed to %q", got)
+			}
+			if srv.Requests() != before {
+				t.Errorf("requests were sent")
+			}
+		})
+	}
+}
+
+func TestResumeFlagsNeedEachOther(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	for _, args := range [][]string{
+		{"--resume", srv.URL + "/status/200"},
+		{"--retry-failed", "-o", out, srv.URL + "/status/200"},
+		{"--resume", "--force", "-o", out, srv.URL + "/status/200"},
+	} {
+		if r := gatherFetch(t, nil, args...); r.code != exitUsage || !strings.Contains(r.stderr, "--") {
+			t.Errorf("%q: exit %d, stderr %q; want 2 naming the flags", args, r.code, r.stderr)
+		}
+	}
+}
+
+func TestRetryFailed(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	dir := t.TempDir()
+	var in strings.Builder
+	var urls []string
+	for i := range 10 {
+		u := fmt.Sprintf("%s/status/200?i=%d", srv.URL, i)
+		if i%3 == 0 {
+			u = fmt.Sprintf("%s/flaky/1?i=%d", srv.URL, i) // 503 once, then 200
+		}
+		urls = append(urls, u)
+		in.WriteString(u + "\n")
+	}
+	list := writeFile(t, filepath.Join(dir, "in.txt"), in.String())
+	out := filepath.Join(dir, "out.jsonl")
+	if r := gatherFetch(t, nil, "-i", list, "-o", out, "-q", "--retries", "0"); r.code != 1 {
+		t.Fatalf("first run exit %d, want 1: %s", r.code, r.stderr)
+	}
+	// Plain --resume has nothing to do: every request has a record; 4 not ok.
+	sent := srv.Requests()
+	if r := gatherFetch(t, nil, "-i", list, "-o", out, "-q", "--resume"); r.code != 1 || srv.Requests() != sent {
+		t.Fatalf("--resume: exit %d with %d requests, want 1 and none", r.code, srv.Requests()-sent)
+	}
+	// A crash in the middle of --retry-failed leaves a later record for some
+	// failed requests: simulate it with one appended record.
+	firstLines := strings.SplitAfter(readFile(t, out), "\n")
+	if r := gatherFetch(t, nil, "-o", filepath.Join(dir, "one.jsonl"), "-q", urls[0]); r.code != 0 {
+		t.Fatalf("refetch of %s: exit %d", urls[0], r.code)
+	}
+	writeFile(t, out, strings.Join(firstLines, "")+readFile(t, filepath.Join(dir, "one.jsonl")))
+	before := srv.Requests() // not ResetCounters: that would make /flaky fail again
+	r := gatherFetch(t, nil, "-i", list, "-o", out, "--resume", "--retry-failed")
+	if r.code != 0 {
+		t.Fatalf("--retry-failed exit %d: %s", r.code, r.stderr)
+	}
+	if got := srv.Requests() - before; got != 3 {
+		t.Errorf("--retry-failed sent %d requests, want 3 (4 failed, 1 already superseded)", got)
+	}
+	recs := readRecords(t, out)
+	oneRecordEach(t, recs, urls)
+	for _, rec := range recs {
+		if rec["ok"] != true {
+			t.Errorf("not ok after --retry-failed: %v", rec)
+		}
+	}
+}
+
+func TestSaveDir(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	dir := t.TempDir()
+	save := filepath.Join(dir, "bodies")
+	u1, u2, u3 := srv.URL+"/bytes/70000", srv.URL+"/json?size=300", srv.URL+"/status/404"
+	r := gatherFetch(t, nil, "--save-dir", save, "-c", "1", "--ordered", u1, u2, u3)
+	if r.code != 1 {
+		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	}
+	recs := parseRecords(t, r.stdout)
+	if len(recs) != 3 {
+		t.Fatalf("%d records", len(recs))
+	}
+	for i, u := range []string{u1, u2} {
+		rec := recs[i]
+		if _, has := rec["body"]; has {
+			t.Errorf("%s: the record holds the body as well as the file", u)
+		}
+		path := rec.str(t, "file")
+		if !strings.HasPrefix(path, save+string(os.PathSeparator)) {
+			t.Errorf("file %q is not inside %s", path, save)
+		}
+		got, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := rawGet(t, u)
+		if string(got) != want || int(rec.num(t, "bytes")) != len(want) {
+			t.Errorf("%s: saved %d bytes, not the %d the server sends", u, len(got), len(want))
+		}
+	}
+	if _, has := recs[2]["file"]; has || recs[2]["body"] == nil {
+		t.Errorf("a 404 body is kept in the record, not saved: %v", recs[2])
+	}
+	notDir := writeFile(t, filepath.Join(dir, "file"), "x")
+	if r := gatherFetch(t, nil, "--save-dir", notDir, u1); r.code != exitUsage || !strings.Contains(r.stderr, "--save-dir") {
+		t.Errorf("--save-dir on a file: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// rawGet returns a body exactly as the server sends it.
+func rawGet(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
