@@ -274,10 +274,10 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	if cerr := out.close(); werr == nil {
 		werr = cerr
 	}
-	if pr != nil {
-		pr.finish()
-	}
 	interrupted := ctx.Err() != nil
+	if pr != nil {
+		pr.finish(!interrupted)
+	}
 	if werr == nil && saveErr == nil && !interrupted && out.journal != nil && (out.journal.Duplicates() > 0 || filter.retried > 0) {
 		// Superseded records go: one record per request again.
 		if _, _, err := journal.Compact(f.output); err != nil {

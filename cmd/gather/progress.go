@@ -88,11 +88,17 @@ func (pr *progress) setTotal(n int64) {
 	pr.bar.SetTotal(n, false)
 }
 
-// finish draws the last state and stops drawing.
-func (pr *progress) finish() {
-	n := pr.done.Load()
-	pr.total.Store(n) // repeats and the unfinished are not records: 100% is what was done
-	pr.bar.SetTotal(n, true)
+// finish draws the last state and stops drawing. A complete run shows
+// 100%, as repeats are not counted in done; an interrupted one shows how
+// far it got.
+func (pr *progress) finish(complete bool) {
+	if complete {
+		n := pr.done.Load()
+		pr.total.Store(n)
+		pr.bar.SetTotal(n, true)
+	} else {
+		pr.bar.Abort(false)
+	}
 	pr.p.Wait()
 }
 

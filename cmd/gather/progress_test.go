@@ -44,7 +44,7 @@ func TestProgressRendersCounts(t *testing.T) {
 		pr.add(&ok)
 		pr.add(&ok)
 		pr.add(&bad)
-		pr.finish()
+		pr.finish(true)
 		got := out.String()
 		for _, want := range []string{"3/3", "100.0%", "ok 2", "failed 1", "retries 2", "/s"} {
 			if !strings.Contains(got, want) {
@@ -75,5 +75,5 @@ func TestProgressETAAndUnknownTotal(t *testing.T) {
 	if got := pr.eta(); !strings.HasPrefix(got, "  ETA ") {
 		t.Errorf("eta() = %q, want an ETA", got)
 	}
-	pr.finish()
+	pr.finish(true)
 }
