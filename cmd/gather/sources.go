@@ -32,10 +32,8 @@ type source struct {
 // included), reading the files a second time. ok is false when that cannot
 // be known: stdin is one of them, or a file cannot be read.
 func (s *sources) count(ctx context.Context) (n int64, ok bool) {
-	for i, arg := range s.args {
-		if _, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults); !skip {
-			n++
-		}
+	for range s.argRequests() {
+		n++
 	}
 	for _, f := range s.files {
 		if f.closer == nil {
@@ -106,12 +104,23 @@ func openSources(ctx context.Context, args, inputs []string, stdin io.Reader, d 
 	return s, nil
 }
 
-// requests yields the requests of every source in order.
-func (s *sources) requests() iter.Seq[gather.Request] {
+// argRequests yields the requests of the URL arguments, numbered as lines.
+func (s *sources) argRequests() iter.Seq[gather.Request] {
 	return func(yield func(gather.Request) bool) {
 		for i, arg := range s.args {
 			req, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults)
 			if !skip && !yield(req) {
+				return
+			}
+		}
+	}
+}
+
+// requests yields the requests of every source in order.
+func (s *sources) requests() iter.Seq[gather.Request] {
+	return func(yield func(gather.Request) bool) {
+		for req := range s.argRequests() {
+			if !yield(req) {
 				return
 			}
 		}
@@ -150,9 +159,8 @@ func (s *sources) replay(ctx context.Context) (reqs iter.Seq[gather.Request], ok
 		}
 	}
 	return func(yield func(gather.Request) bool) {
-		for i, arg := range s.args {
-			req, skip := input.ParseLine([]byte(arg), int64(i+1), s.defaults)
-			if !skip && !yield(req) {
+		for req := range s.argRequests() {
+			if !yield(req) {
 				return
 			}
 		}
