@@ -223,14 +223,16 @@ func (c *Client) attempt(ctx context.Context, req *Request) (out outcome) {
 }
 
 func (c *Client) setHeaders(hreq *http.Request, req *Request) {
-	for k, vs := range c.opts.Header {
-		hreq.Header[k] = vs
-	}
-	for k, vs := range req.Header {
-		hreq.Header[http.CanonicalHeaderKey(k)] = vs
-	}
-	if _, ok := hreq.Header["User-Agent"]; !ok {
-		hreq.Header.Set("User-Agent", c.opts.UserAgent)
+	if len(req.Header) == 0 {
+		// Shared by every such request: net/http only reads a request's
+		// header, and copies it before any change of its own.
+		hreq.Header = c.header
+	} else {
+		h := c.header.Clone()
+		for k, vs := range req.Header {
+			h[http.CanonicalHeaderKey(k)] = vs
+		}
+		hreq.Header = h
 	}
 	if host := hreq.Header.Get("Host"); host != "" {
 		hreq.Host = host

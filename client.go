@@ -16,7 +16,8 @@ import (
 type Client struct {
 	opts       Options
 	saveDir    *savedir.Dir
-	saveDirErr error // why SaveDir cannot be used, reported by every save
+	saveDirErr error       // why SaveDir cannot be used, reported by every save
+	header     http.Header // Options.Header and the User-Agent; read-only
 	http       *http.Client
 	transport  *http.Transport // nil when the caller gave the Client
 	now        func() time.Time
@@ -25,7 +26,13 @@ type Client struct {
 // New returns a Client for opts.
 func New(opts Options) *Client {
 	o := opts.withDefaults()
-	c := &Client{opts: o, now: time.Now}
+	c := &Client{opts: o, now: time.Now, header: o.Header.Clone()}
+	if c.header == nil {
+		c.header = http.Header{}
+	}
+	if _, set := c.header["User-Agent"]; !set {
+		c.header.Set("User-Agent", o.UserAgent)
+	}
 	if o.SaveDir != "" {
 		c.saveDir, c.saveDirErr = savedir.Open(o.SaveDir)
 	}

@@ -42,7 +42,7 @@ func ExampleClient_FetchAll_gather() {
 		"/delay/0",    // finishes first
 		"/status/404", // an error, as a value
 		"/delay/0",    // a repeat: fetched once
-		"/json?size=32",
+		"/json?size=2",
 	}
 	reqs := make([]gather.Request, 0, len(paths)+1)
 	for _, p := range paths {
@@ -57,7 +57,7 @@ func ExampleClient_FetchAll_gather() {
 	for _, r := range results { // results[i] is the result of reqs[i]
 		url := strings.TrimPrefix(r.Request.URL, srv.URL)
 		if r.OK() {
-			fmt.Printf("%-14s %d %s\n", url, r.Status, r.Body)
+			fmt.Printf("%-14s %d %s\n", url, r.Status, strings.TrimSpace(string(r.Body)))
 		} else {
 			fmt.Printf("%-14s %d error (%s): %v\n", url, r.Status, r.Kind(), r.Err)
 		}
@@ -68,7 +68,7 @@ func ExampleClient_FetchAll_gather() {
 	// /delay/0       200 {"delay_ms":0}
 	// /status/404    404 error (http): 404 Not Found
 	// /delay/0       200 {"delay_ms":0}
-	// /json?size=32  200 {}
+	// /json?size=2   200 {}
 	// ftp://example.com/ 0 error (invalid): url scheme "ftp" is not http or https
 	// requests the server saw: 4
 }
@@ -93,10 +93,9 @@ func ExampleClient_Fetch_retries() {
 	defer srv.Close()
 
 	client := gather.New(gather.Options{
-		Retries:    3,                      // after the first attempt: 4 at most
-		Backoff:    time.Millisecond,       // first wait's bound (default 250ms)
-		MaxBackoff: 20 * time.Millisecond,  // cap on every wait, Retry-After included
-		Timeout:    100 * time.Millisecond, // per attempt (default 10s)
+		Retries:    3,                     // after the first attempt: 4 at most
+		Backoff:    time.Millisecond,      // first wait's bound (default 250ms)
+		MaxBackoff: 20 * time.Millisecond, // cap on every wait, Retry-After included
 	})
 	defer client.Close()
 
@@ -106,12 +105,18 @@ func ExampleClient_Fetch_retries() {
 		"/status/404",     // not retried
 		"/status/503",     // retried until the retries run out
 		"/ratelimit/3600", // 429 with Retry-After: 3600, waited 20ms (MaxBackoff)
-		"/hang",           // every attempt times out
 	} {
 		r := client.Fetch(ctx, gather.Request{URL: srv.URL + path})
 		fmt.Printf("%-15s ok=%-5v status=%d attempts=%d retries=%d kind=%q\n",
 			path, r.OK(), r.Status, r.Attempts, r.Retries(), r.Kind())
 	}
+
+	// Each attempt has its own Timeout (default 10s); a timeout is retried.
+	impatient := gather.New(gather.Options{Timeout: 50 * time.Millisecond, Retries: 1, Backoff: time.Millisecond})
+	defer impatient.Close()
+	r := impatient.Fetch(ctx, gather.Request{URL: srv.URL + "/hang"})
+	fmt.Printf("%-15s ok=%-5v status=%d attempts=%d retries=%d kind=%q\n",
+		"/hang", r.OK(), r.Status, r.Attempts, r.Retries(), r.Kind())
 
 	// What is retried is a policy: here 5xx and connection errors only.
 	only5xx, err := gather.ParseRetryOn("connection,5xx")
@@ -120,14 +125,14 @@ func ExampleClient_Fetch_retries() {
 	}
 	strict := gather.New(gather.Options{CheckRetry: only5xx, Backoff: time.Millisecond})
 	defer strict.Close()
-	r := strict.Fetch(ctx, gather.Request{URL: srv.URL + "/ratelimit/1?strict"})
+	r = strict.Fetch(ctx, gather.Request{URL: srv.URL + "/ratelimit/1?strict"})
 	fmt.Printf("429 with retry-on %q: status=%d attempts=%d\n", "connection,5xx", r.Status, r.Attempts)
 	// Output:
 	// /flaky/2        ok=true  status=200 attempts=3 retries=2 kind=""
 	// /status/404     ok=false status=404 attempts=1 retries=0 kind="http"
 	// /status/503     ok=false status=503 attempts=4 retries=3 kind="http"
 	// /ratelimit/3600 ok=true  status=200 attempts=2 retries=1 kind=""
-	// /hang           ok=false status=0 attempts=4 retries=3 kind="timeout"
+	// /hang           ok=false status=0 attempts=2 retries=1 kind="timeout"
 	// 429 with retry-on "connection,5xx": status=429 attempts=1
 }
 
@@ -200,11 +205,11 @@ func ExampleResult_Kind() {
 			srv.URL + "/status/404?n=1",
 			srv.URL + "/status/404?n=2",
 			srv.URL + "/status/503",
-			srv.URL + "/reset/99",    // the connection is dropped
-			srv.URL + "/hang",        // past Timeout
-			srv.URL + "/bytes/4096",  // over MaxBody
-			srv.URL + "/redirect/5",  // over MaxRedirects
-			"not a url",              // never sent
+			srv.URL + "/reset/99",   // the connection is dropped
+			srv.URL + "/hang",       // past Timeout
+			srv.URL + "/bytes/4096", // over MaxBody
+			srv.URL + "/redirect/5", // over MaxRedirects
+			"not a url",             // never sent
 		} {
 			if !yield(gather.Request{URL: u}) {
 				return
@@ -295,7 +300,7 @@ func ExampleOptions_grace() {
 	for srv.Requests() < 10 { // wait until the first 10 are in flight
 		time.Sleep(time.Millisecond)
 	}
-	cancel()     // task.cancel()
+	cancel()      // task.cancel()
 	got := <-done // await task: the loop has ended, no goroutine is left
 
 	fmt.Println("results:", got)
@@ -556,13 +561,13 @@ func ExampleOptions_saveDir() {
 	}
 	// Output:
 	// {"url":"/bytes/16","ok":true,"file":"bytes_16"}
-	// {"url":"/json?size=64","ok":true,"file":"json_3b1e3ad6"}
+	// {"url":"/json?size=64","ok":true,"file":"json_46427f4e"}
 	// {"url":"/redirect/1","ok":true,"file":"redirect_1"}
 	// {"url":"/status/404","ok":false,"kind":"http"}
 	// {"url":"not a url","ok":false,"kind":"invalid"}
 	// bytes_16 16
-	// json_3b1e3ad6 64
-	// redirect_1 18
+	// json_46427f4e 64
+	// redirect_1 20
 }
 
 // readLines returns the requests of a file of URLs, one a line, read as

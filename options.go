@@ -91,7 +91,8 @@ type Options struct {
 	OrderWindow int
 	// ReadAhead is how many requests are read from the input ahead of the
 	// workers and queued by host, so that capped or paused hosts do not block
-	// the rest. Zero means DefaultReadAhead.
+	// the rest. Zero means DefaultReadAhead with PerHost or RatePerHost, and
+	// 16×Concurrency (at least 1024) without them.
 	ReadAhead int
 	// Client sends the requests. Nil means a client tuned for Concurrency
 	// with keep-alive, HTTP/2, proxies from the environment, and the options above.
@@ -141,6 +142,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.ReadAhead <= 0 {
 		o.ReadAhead = DefaultReadAhead
+		if o.PerHost <= 0 && o.RatePerHost <= 0 {
+			o.ReadAhead = max(16*o.Concurrency, 1024)
+		}
 	}
 	o.PerHost = max(o.PerHost, 0)
 	o.Rate = max(o.Rate, 0)

@@ -29,6 +29,7 @@ type scheduler struct {
 	countDone bool
 	unlimited bool // the deadline passed: every job goes at once, to be recorded
 	hosts     map[string]*hostQueue
+	spare     []*hostQueue            // forgotten hosts, kept to reuse their queues
 	ready     readyHeap               // hosts that may send now, with jobs
 	waiting   map[*hostQueue]struct{} // hosts with jobs that may send at h.wake
 	queued    int
@@ -168,7 +169,12 @@ func (s *scheduler) dispatchMore(work chan<- job, now time.Time) {
 func (s *scheduler) host(key string) *hostQueue {
 	h := s.hosts[key]
 	if h == nil {
-		h = &hostQueue{key: key, heapIndex: -1}
+		if n := len(s.spare); n > 0 {
+			h, s.spare = s.spare[n-1], s.spare[:n-1]
+			*h = hostQueue{key: key, heapIndex: -1, jobs: h.jobs[:0]}
+		} else {
+			h = &hostQueue{key: key, heapIndex: -1}
+		}
 		if s.hostRate > 0 && key != "" {
 			h.limiter = rate.NewLimiter(s.hostRate, 1)
 		}
@@ -249,6 +255,9 @@ func (s *scheduler) update(h *hostQueue, now time.Time) {
 	if len(h.jobs) == h.head {
 		if h.inFlight == 0 && !h.pausedUntil.After(now) && (h.limiter == nil || h.limiter.TokensAt(now) >= 1) {
 			delete(s.hosts, h.key)
+			if len(s.spare) < 64 && cap(h.jobs) <= 4096 {
+				s.spare = append(s.spare, h)
+			}
 		}
 		return
 	}
