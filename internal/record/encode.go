@@ -5,7 +5,6 @@ package record
 import (
 	"encoding/base64"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"strconv"
 	"strings"
@@ -24,8 +23,8 @@ type Options struct {
 // Append appends r's record, a JSON object and a newline, to dst.
 func Append(dst []byte, r *gather.Result, o Options) []byte {
 	req := &r.Request
-	var inputErr *gather.InputError
-	invalid := errors.As(r.Err, &inputErr)
+	inputErr := inputError(r.Err)
+	invalid := inputErr != nil
 
 	e := encoder{b: append(dst, '{')}
 	if req.URL != "" {
@@ -136,9 +135,9 @@ func (e *encoder) body(body []byte, contentType string) {
 		e.b = append(e.b, '"')
 		e.key("body_encoding")
 		e.b = append(e.b, `"base64"`...)
-	case looksJSON(body, contentType) && json.Valid(body):
+	case looksJSON(body, contentType):
 		mark := len(e.b)
-		if out, ok := appendCompact(e.b, body, maxBodyDepth); ok {
+		if out, ok := compactJSON(e.b, body, maxBodyDepth); ok {
 			e.b = out
 		} else {
 			e.b = AppendString(e.b[:mark], body)
@@ -170,41 +169,6 @@ func looksJSON(body []byte, contentType string) bool {
 // such as encoding/json stop at 10000 levels, and the record is one of them.
 const maxBodyDepth = 10000 - 1
 
-// appendCompact appends valid JSON src without insignificant white space.
-// ok is false, and the result to be dropped, when src nests deeper than
-// maxDepth.
-func appendCompact(dst, src []byte, maxDepth int) (out []byte, ok bool) {
-	depth := 0
-	inString, escaped := false, false
-	for _, c := range src {
-		if inString {
-			switch {
-			case escaped:
-				escaped = false
-			case c == '\\':
-				escaped = true
-			case c == '"':
-				inString = false
-			}
-			dst = append(dst, c)
-			continue
-		}
-		switch c {
-		case ' ', '\t', '\n', '\r':
-			continue
-		case '"':
-			inString = true
-		case '{', '[':
-			if depth++; depth > maxDepth {
-				return dst, false
-			}
-		case '}', ']':
-			depth--
-		}
-		dst = append(dst, c)
-	}
-	return dst, true
-}
 
 // AppendMillis appends d in milliseconds with microsecond precision.
 func AppendMillis(dst []byte, d time.Duration) []byte {
@@ -262,4 +226,17 @@ func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
+}
+
+// inputError returns the *gather.InputError in err's chain, or nil; it
+// costs nothing when err is nil.
+func inputError(err error) *gather.InputError {
+	if err == nil {
+		return nil
+	}
+	var ie *gather.InputError
+	if errors.As(err, &ie) {
+		return ie
+	}
+	return nil
 }
