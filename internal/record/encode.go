@@ -169,7 +169,6 @@ func looksJSON(body []byte, contentType string) bool {
 // such as encoding/json stop at 10000 levels, and the record is one of them.
 const maxBodyDepth = 10000 - 1
 
-
 // AppendMillis appends d in milliseconds with microsecond precision.
 func AppendMillis(dst []byte, d time.Duration) []byte {
 	return strconv.AppendFloat(dst, float64(d.Microseconds())/1000, 'f', -1, 64)
