@@ -297,7 +297,9 @@ func ExampleOptions_grace() {
 		done <- got
 	}()
 
-	for srv.Requests() < 10 { // wait until the first 10 are in flight
+	// Wait until the first 10 are in flight (giving up after 10s, which
+	// would show in the output).
+	for limit := time.Now().Add(10 * time.Second); srv.Requests() < 10 && time.Now().Before(limit); {
 		time.Sleep(time.Millisecond)
 	}
 	cancel()      // task.cancel()

@@ -68,6 +68,7 @@ func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
 type FingerprintSet struct {
 	shards [256]fingerprintShard
 	n      int
+	slots  int // in all shards
 }
 
 // fingerprintShard is a linear-probing table; 0 marks an empty slot.
@@ -90,7 +91,9 @@ func (s *FingerprintSet) Add(f Fingerprint) bool {
 	i, key := setKey(f)
 	sh := &s.shards[i]
 	if (sh.n+1)*8 > len(sh.slots)*7 { // keep the load at 7/8 at most
+		s.slots -= len(sh.slots)
 		sh.grow()
+		s.slots += len(sh.slots)
 	}
 	if !sh.insert(key) {
 		return false
@@ -119,6 +122,9 @@ func (s *FingerprintSet) Has(f Fingerprint) bool {
 
 // Len returns the number of fingerprints in the set.
 func (s *FingerprintSet) Len() int { return s.n }
+
+// Bytes returns the memory the set holds.
+func (s *FingerprintSet) Bytes() int { return 8 * s.slots }
 
 // home maps key onto the table, whatever its length.
 func (sh *fingerprintShard) home(key uint64) int {
