@@ -55,17 +55,21 @@ func (c *Client) fetch(ctx context.Context, req Request, h hooks) (res Result, d
 		}
 		res.Status, res.Header, res.ContentType = out.status, out.header, out.contentType
 		res.Body, res.File, res.Bytes, res.Err = out.body, out.file, out.bytes, out.err
+		retryAfter, hasRetryAfter := time.Duration(0), false
+		if out.status == http.StatusTooManyRequests || out.status == http.StatusServiceUnavailable {
+			retryAfter, hasRetryAfter = ParseRetryAfter(out.header.Get("Retry-After"), c.now())
+			retryAfter = min(retryAfter, c.opts.MaxBackoff)
+			if hasRetryAfter && h.pause != nil {
+				// The whole host waits, whether or not this request tries again.
+				h.pause(c.now().Add(retryAfter))
+			}
+		}
 		if attempt > c.opts.Retries || !c.retryable(ctx, out) {
 			break
 		}
 		wait := c.opts.BackoffFunc(attempt, c.opts.Backoff, c.opts.MaxBackoff)
-		if out.resp != nil {
-			if d, ok := ParseRetryAfter(out.resp.Header.Get("Retry-After"), c.now()); ok {
-				wait = min(d, c.opts.MaxBackoff)
-				if h.pause != nil {
-					h.pause(c.now().Add(wait))
-				}
-			}
+		if hasRetryAfter {
+			wait = retryAfter
 		}
 		if !sleep(ctx, min(wait, c.opts.MaxBackoff), h.stopped) {
 			return c.unfinished(ctx, res)
@@ -179,7 +183,7 @@ func (c *Client) attempt(ctx context.Context, req *Request) (out outcome) {
 		}
 		defer file.Abort() // a no-op once committed
 		dst = file
-	case !c.opts.DiscardBody:
+	case !c.opts.DiscardBody && c.opts.SaveDir == "": // with SaveDir, no body is kept
 		size := 512
 		if cl := resp.ContentLength; cl >= 0 {
 			// +1 so that a body of exactly cl bytes needs no regrowth to see

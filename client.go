@@ -60,7 +60,8 @@ func (c *Client) Close() error {
 func newTransport(o Options) *http.Transport {
 	dial := o.DialContext
 	if dial == nil {
-		dial = (&net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}).DialContext
+		// No timeouts of its own: the attempt's context bounds the dial.
+		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
 	return &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
@@ -98,38 +99,41 @@ func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
 // (with its own Request) unless Options.KeepDuplicates. When ctx is
 // cancelled, requests that did not finish have a zero Result but for Request.
 func (c *Client) FetchAll(ctx context.Context, reqs []Request) []Result {
-	// Stream numbers the requests it sends, repeats left out.
-	bySent := make([]Result, len(reqs))
-	for res := range c.Stream(ctx, func(yield func(Request) bool) {
-		for _, r := range reqs {
-			if !yield(r) {
+	// FetchAll finds the repeats itself, so that it knows where each
+	// result goes; the run sends the rest, numbered in order.
+	sentFrom := make([]int, 0, len(reqs)) // the input position of each request sent
+	firstOf := make(map[Fingerprint]int)  // the first position of each request
+	repeatOf := make([]int, len(reqs))    // the earlier position a repeat copies, or -1
+	for i, req := range reqs {
+		repeatOf[i] = -1
+		prepare(&req)
+		if req.Err == nil && !c.opts.KeepDuplicates {
+			fp := req.Fingerprint()
+			if j, seen := firstOf[fp]; seen {
+				repeatOf[i] = j
+				continue
+			}
+			firstOf[fp] = i
+		}
+		sentFrom = append(sentFrom, i)
+	}
+	out := make([]Result, len(reqs))
+	send := func(yield func(Request) bool) {
+		for _, i := range sentFrom {
+			if !yield(reqs[i]) {
 				return
 			}
 		}
-	}) {
-		bySent[res.index] = res
 	}
-	return c.alignResults(reqs, bySent)
-}
-
-// alignResults maps results numbered in sending order back onto reqs.
-func (c *Client) alignResults(reqs []Request, bySent []Result) []Result {
-	out := make([]Result, len(reqs))
-	first := make(map[Fingerprint]int)
-	sentIndex := 0
+	c.stream(ctx, send, false, func(res Result) bool {
+		out[sentFrom[res.index]] = res
+		return true
+	})
 	for i, req := range reqs {
-		if req.Err == nil && !c.opts.KeepDuplicates {
-			fp := req.Fingerprint()
-			if j, ok := first[fp]; ok {
-				out[i] = out[j]
-				out[i].Request = req
-				continue
-			}
-			first[fp] = i
+		if j := repeatOf[i]; j >= 0 {
+			out[i] = out[j]
 		}
-		out[i] = bySent[sentIndex]
 		out[i].Request = req
-		sentIndex++
 	}
 	return out
 }

@@ -493,3 +493,20 @@ func TestPanicInWorkerIsRaisedInCaller(t *testing.T) {
 	}
 	t.Fatal("no panic")
 }
+
+func TestFetchAllAlignsInvalidRepeats(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	reqs := []gather.Request{{URL: "nope"}, {URL: "nope"}, {URL: srv.URL + "/status/200"}, {URL: srv.URL + "/status/200"}, {URL: "nope"}}
+	c := gather.New(gather.Options{})
+	defer c.Close()
+	results := c.FetchAll(context.Background(), reqs)
+	for i, r := range results {
+		wantOK := strings.HasPrefix(reqs[i].URL, "http")
+		if r.OK() != wantOK || r.Request.URL != reqs[i].URL {
+			t.Errorf("result %d for %q: ok %v kind %q, want ok %v", i, reqs[i].URL, r.OK(), r.Kind(), wantOK)
+		}
+	}
+	if srv.Requests() != 1 {
+		t.Errorf("%d requests sent, want 1", srv.Requests())
+	}
+}

@@ -83,8 +83,8 @@ func TestSaveDirLibrary(t *testing.T) {
 	if results[0].File == results[1].File {
 		t.Errorf("two requests share the file %s", results[0].File)
 	}
-	if results[2].File != "" || results[2].Body == nil {
-		t.Errorf("a 500's body is not saved: file %q", results[2].File)
+	if results[2].File != "" || results[2].Body != nil || results[2].Bytes == 0 {
+		t.Errorf("a 500's body is neither saved nor kept, only counted: file %q, body %d bytes, bytes %d", results[2].File, len(results[2].Body), results[2].Bytes)
 	}
 
 	notDir := filepath.Join(t.TempDir(), "file")

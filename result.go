@@ -38,12 +38,12 @@ type Result struct {
 }
 
 // OK reports whether the request ended in a 2xx response.
-func (r *Result) OK() bool {
+func (r Result) OK() bool {
 	return r.Err == nil && r.Status >= 200 && r.Status <= 299
 }
 
 // Kind returns the kind of r.Err, or "" when r.Err is nil.
-func (r *Result) Kind() Kind { return KindOf(r.Err) }
+func (r Result) Kind() Kind { return KindOf(r.Err) }
 
 // Retries returns how many attempts were retries.
-func (r *Result) Retries() int { return max(r.Attempts-1, 0) }
+func (r Result) Retries() int { return max(r.Attempts-1, 0) }

@@ -30,6 +30,7 @@ type scheduler struct {
 	unlimited bool // the deadline passed: every job goes at once, to be recorded
 	hosts     map[string]*hostQueue
 	spare     []*hostQueue            // forgotten hosts, kept to reuse their queues
+	idle      idleHeap                // hosts with nothing to do, to forget when their pause and rate allow
 	ready     readyHeap               // hosts that may send now, with jobs
 	waiting   map[*hostQueue]struct{} // hosts with jobs that may send at h.wake
 	queued    int
@@ -45,7 +46,8 @@ type hostQueue struct {
 	pausedUntil time.Time
 	limiter     *rate.Limiter
 	wake        time.Time
-	heapIndex   int // in ready, or -1
+	heapIndex   int  // in ready, or -1
+	idleQueued  bool // in idle
 }
 
 func newScheduler(o Options, emitted *atomic.Int64, deadline <-chan struct{}) *scheduler {
@@ -97,6 +99,8 @@ func (s *scheduler) run(ctx context.Context, input <-chan job, work chan<- job, 
 		}
 		select {
 		case out <- next:
+			// The send may have waited for a worker: rates count from now.
+			now = time.Now()
 			s.dispatched(now)
 			s.dispatchMore(work, now)
 		case j, ok := <-in:
@@ -253,7 +257,24 @@ func (s *scheduler) update(h *hostQueue, now time.Time) {
 	}
 	delete(s.waiting, h)
 	if len(h.jobs) == h.head {
-		if h.inFlight == 0 && !h.pausedUntil.After(now) && (h.limiter == nil || h.limiter.TokensAt(now) >= 1) {
+		if h.inFlight > 0 {
+			return // a finished job brings it back
+		}
+		// Forget the host once its pause is over and its rate limiter is
+		// full again, so that memory does not grow with the hosts seen.
+		forget := h.pausedUntil
+		if h.limiter != nil {
+			if tokens := h.limiter.TokensAt(now); tokens < 1 {
+				forget = later(forget, now.Add(time.Duration((1-tokens)/float64(h.limiter.Limit())*float64(time.Second))))
+			}
+		}
+		switch {
+		case forget.After(now):
+			if !h.idleQueued {
+				h.idleQueued = true
+				heap.Push(&s.idle, idleHost{at: forget, h: h})
+			}
+		case !h.idleQueued:
 			delete(s.hosts, h.key)
 			if len(s.spare) < 64 && cap(h.jobs) <= 4096 {
 				s.spare = append(s.spare, h)
@@ -281,10 +302,18 @@ func (s *scheduler) update(h *hostQueue, now time.Time) {
 	heap.Push(&s.ready, h)
 }
 
-// wakeDue moves the waiting hosts whose time has come to ready.
+// wakeDue moves the waiting hosts whose time has come to ready, and
+// forgets the idle ones whose time has come.
 func (s *scheduler) wakeDue(now time.Time) {
 	for h := range s.waiting {
 		if !h.wake.After(now) {
+			s.update(h, now)
+		}
+	}
+	for len(s.idle) > 0 && !s.idle[0].at.After(now) {
+		h := heap.Pop(&s.idle).(idleHost).h
+		h.idleQueued = false
+		if s.hosts[h.key] == h {
 			s.update(h, now)
 		}
 	}
@@ -340,4 +369,24 @@ func (q *readyHeap) Pop() any {
 	h.heapIndex = -1
 	*q = old[:len(old)-1]
 	return h
+}
+
+// idleHeap orders idle hosts by when they may be forgotten.
+type idleHost struct {
+	at time.Time
+	h  *hostQueue
+}
+
+type idleHeap []idleHost
+
+func (q idleHeap) Len() int           { return len(q) }
+func (q idleHeap) Less(i, j int) bool { return q[i].at.Before(q[j].at) }
+func (q idleHeap) Swap(i, j int)      { q[i], q[j] = q[j], q[i] }
+func (q *idleHeap) Push(x any)        { *q = append(*q, x.(idleHost)) }
+func (q *idleHeap) Pop() any {
+	old := *q
+	x := old[len(old)-1]
+	old[len(old)-1] = idleHost{}
+	*q = old[:len(old)-1]
+	return x
 }

@@ -2,6 +2,7 @@ package gather
 
 import (
 	"context"
+	"errors"
 	"iter"
 	"maps"
 	"net"
@@ -29,7 +30,7 @@ import (
 // short then yield no result. A panic in reqs or in a worker is raised again
 // in the caller. No goroutine outlives the loop.
 func (c *Client) Stream(ctx context.Context, reqs iter.Seq[Request]) iter.Seq[Result] {
-	return func(yield func(Result) bool) { c.stream(ctx, reqs, yield) }
+	return func(yield func(Result) bool) { c.stream(ctx, reqs, !c.opts.KeepDuplicates, yield) }
 }
 
 // job is a request on its way through a run.
@@ -47,7 +48,7 @@ type event struct {
 	pause time.Time // not zero: no new requests to the host until then
 }
 
-func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(Result) bool) {
+func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], dedup bool, yield func(Result) bool) {
 	// sendCtx ends when nothing more may be sent: ctx is cancelled or the
 	// loop ends. runCtx ends when requests in flight are abandoned: at
 	// once, or Options.Grace after ctx is cancelled.
@@ -113,7 +114,7 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 	wg.Go(func() {
 		defer catch()
 		defer close(input)
-		c.read(sendCtx, reqs, input)
+		c.read(sendCtx, reqs, dedup, input)
 	})
 	schedDone := make(chan struct{}) // events have no reader after this
 	wg.Go(func() {
@@ -158,12 +159,12 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], yield func(
 
 // read feeds the requests of reqs to the scheduler, numbered, repeats left
 // out, invalid ones marked.
-func (c *Client) read(ctx context.Context, reqs iter.Seq[Request], input chan<- job) {
+func (c *Client) read(ctx context.Context, reqs iter.Seq[Request], dedup bool, input chan<- job) {
 	var seen FingerprintSet
 	var index int64
 	for req := range reqs {
 		host := prepare(&req)
-		if req.Err == nil && !c.opts.KeepDuplicates && !seen.Add(req.Fingerprint()) {
+		if req.Err == nil && dedup && !seen.Add(req.Fingerprint()) {
 			continue
 		}
 		select {
@@ -223,6 +224,9 @@ func (w *worker) send(ev event) {
 	}
 }
 
+// errStopped ends a request's attempts when the run stops sending or ends.
+var errStopped = errors.New("stopped")
+
 func (w *worker) do(j job) {
 	if w.sendCtx.Err() != nil && j.host != "" {
 		// Stopping: a job still in the work channel is not sent. (An
@@ -236,16 +240,21 @@ func (w *worker) do(j job) {
 	if j.host != "" {
 		h.pause = func(until time.Time) { w.send(event{host: j.host, pause: until}) }
 		h.beforeRetry = func(ctx context.Context) error {
-			if err := w.sendCtx.Err(); err != nil {
-				return err // stopping: no more attempts
-			}
-			if w.sched.global != nil {
-				if err := w.sched.global.Wait(ctx); err != nil {
-					return err
+			for _, lim := range []*rate.Limiter{w.sched.global, j.limiter} {
+				if lim == nil {
+					continue
+				}
+				// Reserve and sleep rather than Wait: Wait gives up at once
+				// when the token comes after ctx's deadline, and the request
+				// must run into the deadline to be recorded as such.
+				r := lim.Reserve()
+				if !sleep(ctx, r.Delay(), w.sendCtx.Done()) {
+					r.Cancel()
+					return errStopped
 				}
 			}
-			if j.limiter != nil {
-				return j.limiter.Wait(ctx)
+			if w.sendCtx.Err() != nil {
+				return errStopped // no more attempts once stopping
 			}
 			return nil
 		}

@@ -372,8 +372,8 @@ func TestSaveDir(t *testing.T) {
 			t.Errorf("%s: saved %d bytes, not the %d the server sends", u, len(got), len(want))
 		}
 	}
-	if _, has := recs[2]["file"]; has || recs[2]["body"] == nil {
-		t.Errorf("a 404 body is kept in the record, not saved: %v", recs[2])
+	if _, has := recs[2]["file"]; has || recs[2]["body"] != nil {
+		t.Errorf("a 404 body is neither saved nor in the record with --save-dir: %v", recs[2])
 	}
 	notDir := writeFile(t, filepath.Join(dir, "file"), "x")
 	if r := gatherFetch(t, nil, "--save-dir", notDir, u1); r.code != exitUsage || !strings.Contains(r.stderr, "--save-dir") {

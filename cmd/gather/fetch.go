@@ -229,7 +229,11 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	if err != nil {
 		return err
 	}
-	src, err := openSources(ctx, args, f.inputs, stdin, defaults)
+	// runCtx also ends when the run must stop for an error of its own, so
+	// that a read blocked on a pipe does not hold the exit.
+	runCtx, cancelRun := context.WithCancel(ctx)
+	defer cancelRun()
+	src, err := openSources(runCtx, args, f.inputs, stdin, defaults)
 	if err != nil {
 		return err
 	}
@@ -257,15 +261,17 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	var stats summary.Stats
 	var saveErr *gather.SaveError
 	start := time.Now()
-	for res := range client.Stream(ctx, filter.requests(src.requests())) {
+	for res := range client.Stream(runCtx, filter.requests(src.requests())) {
 		if errors.As(res.Err, &saveErr) {
-			break // the disk, not the request: stop, and leave it to --resume
+			cancelRun() // the disk, not the request: stop, and leave it to --resume
+			break
 		}
 		stats.Add(&res)
 		if pr != nil {
 			pr.add(&res)
 		}
 		if err := w.Write(&res); err != nil {
+			cancelRun()
 			break
 		}
 	}

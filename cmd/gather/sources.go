@@ -23,9 +23,10 @@ type sources struct {
 }
 
 type source struct {
-	name   string
-	closer io.Closer // nil for stdin
-	reader *input.Reader
+	name    string
+	closer  io.Closer // nil for stdin
+	reader  *input.Reader
+	regular bool // a regular file, which can be read again; not a pipe
 }
 
 // count returns how many records the sources will yield at most (repeats
@@ -36,8 +37,8 @@ func (s *sources) count(ctx context.Context) (n int64, ok bool) {
 		n++
 	}
 	for _, f := range s.files {
-		if f.closer == nil {
-			return 0, false
+		if !f.regular {
+			return 0, false // reading a pipe again would steal its lines
 		}
 		file, err := os.Open(f.name)
 		if err != nil {
@@ -86,8 +87,8 @@ func openSources(ctx context.Context, args, inputs []string, stdin io.Reader, d 
 			continue
 		}
 		file, err := os.Open(name)
+		var fi os.FileInfo
 		if err == nil {
-			var fi os.FileInfo
 			if fi, err = file.Stat(); err == nil && fi.IsDir() {
 				err = errors.New("is a directory")
 			}
@@ -99,7 +100,9 @@ func openSources(ctx context.Context, args, inputs []string, stdin io.Reader, d 
 			s.close()
 			return nil, newPathError("-i", name, err)
 		}
-		s.files = append(s.files, source{name: name, closer: file, reader: input.NewReader(file, d)})
+		// A named pipe or <(...) can block like stdin, and is read the same way.
+		s.files = append(s.files, source{name: name, closer: file, regular: fi.Mode().IsRegular(),
+			reader: input.NewReader(interruptible(ctx, file), d)})
 	}
 	return s, nil
 }
@@ -154,7 +157,7 @@ func (s *sources) close() {
 // cannot be read twice.
 func (s *sources) replay(ctx context.Context) (reqs iter.Seq[gather.Request], ok bool) {
 	for _, f := range s.files {
-		if f.closer == nil {
+		if !f.regular {
 			return nil, false
 		}
 	}
