@@ -257,7 +257,9 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	if stopProgress := f.startProgress(ctx, stderr, src, &pr); stopProgress != nil {
 		defer stopProgress()
 	}
-	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr}
+	mem := startMemTuner()
+	defer mem.close()
+	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr, mem: mem}
 	var stats summary.Stats
 	var saveErr *gather.SaveError
 	start := time.Now()

@@ -15,6 +15,7 @@ type filter struct {
 	journal     *journal.Journal // nil without --resume
 	retryFailed bool
 	progress    *progress // nil without progress
+	mem         *memTuner // told the size of the set; may be nil
 
 	seen gather.FingerprintSet
 	// Counts; read them once the engine is done with the requests.
@@ -30,9 +31,14 @@ func (f *filter) requests(in iter.Seq[gather.Request]) iter.Seq[gather.Request] 
 		for req := range in {
 			if f.dedup || f.journal != nil {
 				fp := req.Fingerprint()
-				if f.dedup && req.Err == nil && !f.seen.Add(fp) {
-					f.duplicates++
-					continue
+				if f.dedup && req.Err == nil {
+					if !f.seen.Add(fp) {
+						f.duplicates++
+						continue
+					}
+					if f.mem != nil {
+						f.mem.setBytes.Store(int64(f.seen.Bytes()))
+					}
 				}
 				if f.journal != nil {
 					found, ok := f.journal.Lookup(fp)
