@@ -57,7 +57,7 @@ func BenchmarkStream(b *testing.B) {
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			o := bc.opts
-			o.Client, o.Concurrency = client, 50
+			o.HTTPClient, o.Concurrency = client, 50
 			c := gather.New(o)
 			b.ReportAllocs()
 			b.ResetTimer()
@@ -77,7 +77,7 @@ func BenchmarkStream(b *testing.B) {
 // BenchmarkWorkerPool is the baseline: the same requests through Fetch from
 // 50 plain goroutines, with no reader, dedup or scheduler.
 func BenchmarkWorkerPool(b *testing.B) {
-	c := gather.New(gather.Options{Client: &http.Client{Transport: memoryTransport{benchBody}}})
+	c := gather.New(gather.Options{HTTPClient: &http.Client{Transport: memoryTransport{benchBody}}})
 	reqs := make(chan gather.Request, 50)
 	b.ReportAllocs()
 	b.ResetTimer()

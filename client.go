@@ -36,8 +36,8 @@ func New(opts Options) *Client {
 	if o.SaveDir != "" {
 		c.saveDir, c.saveDirErr = savedir.Open(o.SaveDir)
 	}
-	if o.Client != nil {
-		c.http = o.Client
+	if o.HTTPClient != nil {
+		c.http = o.HTTPClient
 		return c
 	}
 	c.transport = newTransport(o)

@@ -151,7 +151,7 @@
 //
 // A Client is safe for concurrent use: several goroutines may run Fetch,
 // FetchAll and Stream on it at once, sharing its connection pool. Close
-// closes its idle connections (not a caller's Options.Client); call it when
+// closes its idle connections (not a caller's Options.HTTPClient); call it when
 // done with the Client.
 //
 // The iter.Seq that Stream returns is meant to be ranged over once: each

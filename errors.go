@@ -46,6 +46,7 @@ type Error struct {
 	Err error
 }
 
+// Error returns the cause's message; the kind is in Kind.
 func (e *Error) Error() string { return e.Err.Error() }
 
 // Unwrap returns the underlying cause.
@@ -136,6 +137,7 @@ type SaveError struct {
 	Err error
 }
 
+// Error says which directory could not take the body, and why.
 func (e *SaveError) Error() string { return fmt.Sprintf("saving the body in %s: %v", e.Dir, e.Err) }
 
 // Unwrap returns the cause.

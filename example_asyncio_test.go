@@ -318,7 +318,7 @@ func ExampleOptions_grace() {
 //	    ...
 //
 // New makes a Client with its own connection pool; defer Close releases it
-// however the function returns. Options.Client plugs in a caller's
+// however the function returns. Options.HTTPClient plugs in a caller's
 // *http.Client instead, which Close leaves alone.
 func ExampleClient_Close() {
 	srv, err := gathertest.Start("127.0.0.1:0")
@@ -349,7 +349,7 @@ func ExampleClient_Close() {
 	// Your own *http.Client: gather uses it as it is, and you close it.
 	hc := &http.Client{Transport: &http.Transport{}}
 	defer hc.CloseIdleConnections()
-	client := gather.New(gather.Options{Client: hc})
+	client := gather.New(gather.Options{HTTPClient: hc})
 	defer client.Close() // leaves hc alone
 	r := client.Fetch(context.Background(), gather.Request{URL: srv.URL + "/status/201"})
 	fmt.Println(r.Status)

@@ -94,11 +94,14 @@ type Options struct {
 	// the rest. Zero means DefaultReadAhead with PerHost or RatePerHost, and
 	// 16×Concurrency (at least 1024) without them.
 	ReadAhead int
-	// Client sends the requests. Nil means a client tuned for Concurrency
-	// with keep-alive, HTTP/2, proxies from the environment, and the options above.
-	Client *http.Client
+	// HTTPClient sends the requests. Nil means a client tuned for
+	// Concurrency with keep-alive, HTTP/2, proxies from the environment, and
+	// the options above; with a caller's client, MaxRedirects, Insecure and
+	// DialContext do not apply.
+	HTTPClient *http.Client
 	// DialContext dials connections for the default client. Nil means a
-	// net.Dialer. Tests use it to fake DNS or refuse connections.
+	// net.Dialer. It can resolve names its own way, refuse addresses, or
+	// stand in for the network in tests.
 	DialContext func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 

@@ -45,6 +45,7 @@ type InputError struct {
 // MaxInputEcho is how much of an invalid input line an InputError keeps.
 const MaxInputEcho = 1024
 
+// Error names the line and what is wrong with it.
 func (e *InputError) Error() string {
 	if e.Line > 0 {
 		return fmt.Sprintf("line %d: %v", e.Line, e.Err)
@@ -52,6 +53,7 @@ func (e *InputError) Error() string {
 	return e.Err.Error()
 }
 
+// Unwrap returns what is wrong with the line.
 func (e *InputError) Unwrap() error { return e.Err }
 
 // NewInputError returns an *InputError for line number n holding input, cut

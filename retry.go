@@ -18,7 +18,8 @@ import (
 type CheckRetry func(ctx context.Context, resp *http.Response, err error) bool
 
 // DefaultCheckRetry retries connection errors, timeouts, and the statuses
-// 429, 500, 502, 503 and 504.
+// 429, 500, 502, 503 and 504, whatever the method: a POST is sent again too;
+// a CheckRetry of your own can be stricter.
 func DefaultCheckRetry(ctx context.Context, resp *http.Response, err error) bool {
 	switch KindOf(err) {
 	case KindConnection, KindTimeout:

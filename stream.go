@@ -28,7 +28,8 @@ import (
 //
 // Breaking out of the loop, or cancelling ctx, stops the run: requests cut
 // short then yield no result. A panic in reqs or in a worker is raised again
-// in the caller. No goroutine outlives the loop.
+// in the caller. No goroutine outlives the loop. Each range over the
+// returned sequence is a run of its own, sending the requests again.
 func (c *Client) Stream(ctx context.Context, reqs iter.Seq[Request]) iter.Seq[Result] {
 	return func(yield func(Result) bool) { c.stream(ctx, reqs, !c.opts.KeepDuplicates, yield) }
 }
