@@ -48,6 +48,9 @@ func (f *fetchFlags) openOutput(ctx context.Context, stdout io.Writer, src *sour
 			return nil, &exitError{code: exitUsage, err: fmt.Errorf("--resume: %w", err)}
 		}
 		if err := checkJournalMatches(ctx, j, src); err != nil {
+			if ctx.Err() != nil {
+				return nil, err
+			}
 			return nil, &exitError{code: exitUsage, err: &pathError{flag: "-o", path: f.output, err: err}}
 		}
 		out.journal = j
@@ -75,6 +78,9 @@ func checkJournalMatches(ctx context.Context, j *journal.Journal, src *sources) 
 		if found, _ := j.Lookup(req.Fingerprint()); found {
 			return nil
 		}
+	}
+	if ctx.Err() != nil {
+		return context.Cause(ctx) // interrupted while checking: not a verdict on the file
 	}
 	return fmt.Errorf("none of its %d records is for a request of this input (the output of another run?); not resuming", j.Records())
 }
