@@ -253,6 +253,9 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	defer client.Close()
 	w := record.NewWriter(out.w, record.Options{NoBody: f.noBody}, 20*time.Millisecond)
 	defer w.Close() // on a panic too: what is buffered is whole records
+	halt := w.Halt
+	haltOutput.Store(&halt)
+	defer haltOutput.Store(nil)
 	var pr *progress
 	if stopProgress := f.startProgress(ctx, stderr, src, &pr); stopProgress != nil {
 		defer stopProgress()

@@ -9,7 +9,9 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
+	"time"
 )
 
 func main() {
@@ -19,11 +21,24 @@ func main() {
 	go func() {
 		sig := <-signals
 		cancel(interrupted{sig.(syscall.Signal)})
-		<-signals // a second signal: leave at once; output is written in whole records
+		<-signals // a second signal: leave at once, but not in the middle of a record
+		if halt := haltOutput.Load(); halt != nil {
+			done := make(chan struct{})
+			go func() { (*halt)(); close(done) }()
+			select {
+			case <-done:
+			case <-time.After(time.Second): // a write stuck on a full pipe
+			}
+		}
 		os.Exit(exitCode(interrupted{sig.(syscall.Signal)}))
 	}()
 	os.Exit(run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 }
+
+// haltOutput, when set, stops the records being written, at a record's
+// end, for a forced exit on the second interrupt. Only main's signal
+// handling reads it.
+var haltOutput atomic.Pointer[func()]
 
 // Exit codes.
 const (

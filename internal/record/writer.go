@@ -1,6 +1,7 @@
 package record
 
 import (
+	"errors"
 	"io"
 	"sync"
 	"time"
@@ -91,3 +92,13 @@ func (w *Writer) Close() error {
 	<-w.done
 	return w.Flush()
 }
+
+// Halt waits for a write under way to end and lets no other begin: for a
+// process about to exit at once, whose output must not end in a torn line.
+// What is buffered is not written.
+func (w *Writer) Halt() {
+	w.mu.Lock()
+	w.err = errHalted // never unlocked: nothing more is written
+}
+
+var errHalted = errors.New("record writer halted")
