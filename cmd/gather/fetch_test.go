@@ -955,6 +955,13 @@ func TestProgressFlag(t *testing.T) {
 			if recs := parseRecords(t, r.stdout); len(recs) != 1 || recs[0]["ok"] != true {
 				t.Errorf("--progress %s: records %v", p, recs)
 			}
+			// stderr here is a buffer, not a terminal: auto draws nothing.
+			if drawn := strings.Contains(r.stderr, "  ok "); drawn != (p == "always") {
+				t.Errorf("--progress %s on a pipe: progress drawn = %v; stderr:\n%s", p, drawn, r.stderr)
+			}
+			if strings.Contains(r.stderr, "\x1b[3") {
+				t.Errorf("--progress %s on a pipe: colour codes in stderr", p)
+			}
 			r = gatherFetch(t, nil, "-q", "--progress="+p, srv.URL+"/status/200")
 			if r.code != 0 || r.stderr != "" {
 				t.Errorf("-q --progress=%s: exit %d, stderr %q; want 0 and nothing", p, r.code, r.stderr)
