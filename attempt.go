@@ -94,8 +94,8 @@ func (c *Client) unfinished(ctx context.Context, res Result) (Result, bool) {
 }
 
 func (c *Client) retryable(ctx context.Context, out outcome) bool {
-	if errors.As(out.err, new(*SaveError)) {
-		return false
+	if errors.As(out.err, new(*SaveError)) || errors.As(out.err, new(*DeniedAddressError)) {
+		return false // not the server's doing: another attempt ends the same
 	}
 	switch KindOf(out.err) {
 	case KindInvalid, KindTooLarge:

@@ -63,6 +63,13 @@ func newTransport(o Options) *http.Transport {
 		// No timeouts of its own: the attempt's context bounds the dial.
 		dial = (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext
 	}
+	if o.DenyPrivate {
+		resolver := o.Resolver
+		if resolver == nil {
+			resolver = net.DefaultResolver
+		}
+		dial = denyPrivate(dial, resolver)
+	}
 	return &http.Transport{
 		Proxy:               http.ProxyFromEnvironment,
 		DialContext:         dial,

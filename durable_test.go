@@ -97,3 +97,21 @@ func TestSaveDirLibrary(t *testing.T) {
 		t.Errorf("save into a file: err %v ok %v attempts %d, want a *SaveError, not retried", res.Err, res.OK(), res.Attempts)
 	}
 }
+
+// With DenyPrivate, even loopback is refused: no packet reaches the server.
+func TestDenyPrivateRefusesLoopback(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	c := gather.New(gather.Options{DenyPrivate: true})
+	defer c.Close()
+	res := c.Fetch(context.Background(), gather.Request{URL: srv.URL + "/status/200"})
+	var denied *gather.DeniedAddressError
+	if res.Kind() != gather.KindConnection || !errors.As(res.Err, &denied) || res.Attempts != 1 {
+		t.Errorf("kind %q attempts %d err %v; want connection, 1 attempt, a *DeniedAddressError", res.Kind(), res.Attempts, res.Err)
+	}
+	if !strings.Contains(res.Err.Error(), "loopback") {
+		t.Errorf("message %q does not say why", res.Err)
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("the server saw %d connections", srv.Connections())
+	}
+}

@@ -99,6 +99,14 @@ type Options struct {
 	// the options above; with a caller's client, MaxRedirects, Insecure and
 	// DialContext do not apply.
 	HTTPClient *http.Client
+	// DenyPrivate refuses connections to loopback, private, link-local
+	// (cloud metadata) and other internal addresses, checked after DNS, for
+	// lists from untrusted hands (SSRF). Such requests end with
+	// KindConnection and a *DeniedAddressError. It does not apply to a
+	// caller's HTTPClient; through a proxy, it checks the proxy's address.
+	DenyPrivate bool
+	// Resolver resolves host names for DenyPrivate. Nil means net.DefaultResolver.
+	Resolver Resolver
 	// DialContext dials connections for the default client. Nil means a
 	// net.Dialer. It can resolve names its own way, refuse addresses, or
 	// stand in for the network in tests.

@@ -82,3 +82,15 @@ func TestPerHostAndRateFlags(t *testing.T) {
 		t.Errorf("20 requests at --rate 50 took only %v", wall)
 	}
 }
+
+func TestDenyPrivateFlag(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	r := gatherFetch(t, nil, "--deny-private", "-q", srv.URL+"/status/200")
+	recs := parseRecords(t, r.stdout)
+	if r.code != exitFailed || len(recs) != 1 || recs[0].kind(t) != "connection" || !strings.Contains(r.stdout, "loopback") {
+		t.Errorf("exit %d, records %v; want 1 and a connection record naming loopback", r.code, recs)
+	}
+	if srv.Connections() != 0 {
+		t.Errorf("the server saw %d connections", srv.Connections())
+	}
+}

@@ -52,6 +52,7 @@ type fetchFlags struct {
 	resume       bool
 	retryFailed  bool
 	saveDir      string
+	denyPrivate  bool
 	argv         []string // the command line, for the resume hint
 }
 
@@ -100,6 +101,7 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.Var(sizeValue{&f.maxBody}, "max-body", "largest body read (512KB, 10MiB, ...); a larger one is too_large")
 	fl.IntVar(&f.maxRedirects, "max-redirects", gather.DefaultMaxRedirects, "redirects followed (0: a redirect is a protocol error)")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.BoolVar(&f.denyPrivate, "deny-private", false, "refuse loopback, private, link-local and cloud metadata addresses, checked after DNS (for lists from untrusted hands)")
 	fl.StringVarP(&f.method, "request", "X", "", "`METHOD` for requests that name none (default GET, POST with -d)")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "add `'Name: value'` to every request (repeatable)")
 	fl.StringVarP(&f.data, "data", "d", "", "send `DATA` as the body of every request (@FILE reads a file)")
@@ -203,6 +205,7 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 		Deadline:     f.deadline,
 		Ordered:      f.ordered,
 		SaveDir:      f.saveDir,
+		DenyPrivate:  f.denyPrivate,
 		// The filter in front of the engine drops repeats, and counts them.
 		KeepDuplicates: true,
 		// On Ctrl-C, what is in flight has a moment to finish and be recorded.
