@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/url"
 	"os"
+	"slices"
 	"strings"
 	"time"
 
@@ -339,11 +341,58 @@ func (f *fetchFlags) printResumeHint(stderr io.Writer, unfinished int64) {
 		fmt.Fprintf(stderr, ".\n  To be able to resume a run, write its records to a file with -o.\n")
 		return
 	}
-	argv := append([]string{"gather"}, f.argv...)
+	argv := append([]string{"gather"}, redactArgs(f.argv)...)
 	if !f.resume {
 		argv = append(argv, "--resume")
 	}
 	fmt.Fprintf(stderr, "; to finish the run:\n  %s\n", shellQuote(argv))
+	if slices.ContainsFunc(argv, func(a string) bool { return strings.Contains(a, redacted) }) {
+		fmt.Fprintf(stderr, "  (with the header values and passwords shown as %s given again)\n", redacted)
+	}
+}
+
+// redacted stands for a secret in what gather prints.
+const redacted = "REDACTED"
+
+// redactArgs hides what a command line may hold of secrets: every -H value
+// (Authorization, Cookie, API keys) and the password of a URL.
+func redactArgs(args []string) []string {
+	out := make([]string, len(args))
+	for i, a := range args {
+		switch {
+		case i > 0 && (args[i-1] == "-H" || args[i-1] == "--header"):
+			a = redactHeader(a)
+		case strings.HasPrefix(a, "--header="):
+			a = "--header=" + redactHeader(strings.TrimPrefix(a, "--header="))
+		case strings.HasPrefix(a, "-H") && len(a) > 2:
+			a = "-H" + redactHeader(a[2:])
+		default:
+			a = redactURL(a)
+		}
+		out[i] = a
+	}
+	return out
+}
+
+func redactHeader(h string) string {
+	name, _, ok := strings.Cut(h, ":")
+	if !ok {
+		return redacted
+	}
+	return name + ": " + redacted
+}
+
+// redactURL hides the password of a URL's userinfo; anything else is kept.
+func redactURL(s string) string {
+	u, err := url.Parse(s)
+	if err != nil || u.User == nil {
+		return s
+	}
+	if _, has := u.User.Password(); !has {
+		return s
+	}
+	u.User = url.UserPassword(u.User.Username(), redacted)
+	return u.String()
 }
 
 // shellQuote joins args for a POSIX shell, quoting what needs it.

@@ -59,17 +59,33 @@ func (sizeValue) Type() string { return "size" }
 // nothing after the colon sends an empty value.
 func parseHeaders(flags []string) (http.Header, error) {
 	h := http.Header{}
-	for _, f := range flags {
+	for i, f := range flags {
 		name, value, ok := strings.Cut(f, ":")
 		name, value = strings.TrimSpace(name), strings.TrimSpace(value)
+		// Messages name the header, never its value: it may be a secret.
 		if !ok || name == "" {
-			return nil, fmt.Errorf("-H %q: want \"Name: value\"", f)
+			return nil, fmt.Errorf("-H (the %s): want \"Name: value\", and it has no colon or no name", ordinal(i+1))
 		}
 		probe := gather.Request{URL: "http://header.check/", Header: http.Header{name: {value}}}
 		if err := probe.Validate(); err != nil {
-			return nil, fmt.Errorf("-H %q: %v", f, err)
+			if strings.Contains(err.Error(), "invalid value") {
+				return nil, fmt.Errorf("-H %q: the value has a character a header cannot hold", name+": …")
+			}
+			return nil, fmt.Errorf("-H (the %s): %v", ordinal(i+1), err)
 		}
 		h.Add(name, value)
 	}
 	return h, nil
+}
+
+func ordinal(n int) string {
+	switch n {
+	case 1:
+		return "1st"
+	case 2:
+		return "2nd"
+	case 3:
+		return "3rd"
+	}
+	return fmt.Sprintf("%dth", n)
 }
