@@ -115,3 +115,41 @@ func TestDenyPrivateRefusesLoopback(t *testing.T) {
 		t.Errorf("the server saw %d connections", srv.Connections())
 	}
 }
+
+func openFDs(t *testing.T) int {
+	entries, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip("no /proc/self/fd here")
+	}
+	return len(entries)
+}
+
+// File descriptors return to their baseline after runs that end every way:
+// done, at a deadline, cancelled with a grace, and broken off.
+func TestNoDescriptorLeak(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	reqs := append(urls(srv.URL, "/status/200", 30), urls(srv.URL, "/hang", 5)...)
+	reqs = append(reqs, urls(srv.URL, "/reset/1", 5)...)
+	base := openFDs(t)
+	for _, o := range []gather.Options{
+		{Concurrency: 10, Timeout: 200 * time.Millisecond, Retries: -1},
+		{Concurrency: 10, Deadline: 300 * time.Millisecond},
+		{Concurrency: 10, Grace: 100 * time.Millisecond},
+	} {
+		c := gather.New(o)
+		ctx, cancel := context.WithTimeout(context.Background(), 400*time.Millisecond)
+		n := 0
+		for range c.Stream(ctx, slices.Values(reqs)) {
+			if n++; n == 20 && o.Grace == 0 && o.Deadline == 0 {
+				break
+			}
+		}
+		cancel()
+		c.Close()
+	}
+	srv.Close() // the server's side of the connections too
+	time.Sleep(100 * time.Millisecond)
+	if now := openFDs(t); now > base {
+		t.Errorf("%d descriptors open after the runs, %d before", now, base)
+	}
+}
