@@ -28,7 +28,7 @@ func TestRedactArgs(t *testing.T) {
 func TestSecretsStayOut(t *testing.T) {
 	srv := gathertest.NewServer(t)
 	for _, args := range [][]string{
-		{"-H", "Authorization Bearer SECRET-A", srv.URL + "/status/200"},   // no colon: usage error
+		{"-H", "Authorization Bearer SECRET-A", srv.URL + "/status/200"},      // no colon: usage error
 		{"-H", "Authorization: Bearer SECRET-A\x01", srv.URL + "/status/200"}, // bad value: usage error
 		{"-H", "Authorization: Bearer SECRET-A", srv.URL + "/status/500", srv.URL + "/redirect/2", "not a url"},
 	} {
