@@ -194,6 +194,20 @@ func prepare(req *Request) string {
 	return hostKey(u)
 }
 
+// HostKey returns scheme://host:port of the request's URL in lower case,
+// the unit of the per-host controls and of sharding, or "" when the request
+// cannot be sent.
+func (r *Request) HostKey() string {
+	if r.Err != nil {
+		return ""
+	}
+	u, err := r.parseURL()
+	if err != nil {
+		return ""
+	}
+	return hostKey(u)
+}
+
 // hostKey returns scheme://host:port of u, the unit of per-host controls.
 func hostKey(u *url.URL) string {
 	scheme := strings.ToLower(u.Scheme)

@@ -55,6 +55,8 @@ type fetchFlags struct {
 	retryFailed  bool
 	saveDir      string
 	denyPrivate  bool
+	shard        string
+	shardOf      shard
 	argv         []string // the command line, for the resume hint
 }
 
@@ -103,6 +105,7 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.Var(sizeValue{&f.maxBody}, "max-body", "largest body read (512KB, 10MiB, ...); a larger one is too_large")
 	fl.IntVar(&f.maxRedirects, "max-redirects", gather.DefaultMaxRedirects, "redirects followed (0: a redirect is a protocol error)")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
+	fl.StringVar(&f.shard, "shard", "", "keep the requests whose host falls in shard `K/N` (K from 0 to N-1)")
 	fl.BoolVar(&f.denyPrivate, "deny-private", false, "refuse loopback, private, link-local and cloud metadata addresses, checked after DNS (for lists from untrusted hands)")
 	fl.StringVarP(&f.method, "request", "X", "", "`METHOD` for requests that name none (default GET, POST with -d)")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "add `'Name: value'` to every request (repeatable)")
@@ -147,6 +150,13 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 	}
 	if f.ratePerHost < 0 || math.IsNaN(f.ratePerHost) || math.IsInf(f.ratePerHost, 0) {
 		return o, d, usageErrorf("--rate-per-host must be a number of requests per second, at least 0")
+	}
+	if f.shard != "" {
+		sh, err := parseShard(f.shard)
+		if err != nil {
+			return o, d, usageErrorf("%v", err)
+		}
+		f.shardOf = sh
 	}
 	if f.resume && f.output == "" {
 		return o, d, usageErrorf("--resume needs -o FILE: the records of the run to continue")
@@ -267,7 +277,7 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	}
 	mem := startMemTuner()
 	defer mem.close()
-	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr, mem: mem}
+	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr, mem: mem, shard: f.shardOf}
 	var stats summary.Stats
 	var saveErr *gather.SaveError
 	start := time.Now()
@@ -425,7 +435,7 @@ func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *s
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		if n, ok := src.count(ctx); ok {
+		if n, ok := src.count(ctx); ok && f.shardOf.n <= 1 { // a shard's share is not known
 			p.setTotal(n)
 		}
 	}()

@@ -16,6 +16,7 @@ type filter struct {
 	retryFailed bool
 	progress    *progress // nil without progress
 	mem         *memTuner // told the size of the set; may be nil
+	shard       shard     // --shard; the zero value keeps everything
 
 	seen gather.FingerprintSet
 	// Counts; read them once the engine is done with the requests.
@@ -29,6 +30,9 @@ type filter struct {
 func (f *filter) requests(in iter.Seq[gather.Request]) iter.Seq[gather.Request] {
 	return func(yield func(gather.Request) bool) {
 		for req := range in {
+			if !f.shard.keeps(&req) {
+				continue
+			}
 			if f.dedup || f.journal != nil {
 				fp := req.Fingerprint()
 				if f.dedup && req.Err == nil {

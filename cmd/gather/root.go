@@ -32,6 +32,7 @@ and writes one JSON record per request.
 		newFetchCommand(args, stdin, stdout, stderr),
 		newServeCommand(stdout, stderr),
 		newDemoCommand(stdout, stderr),
+		newMergeCommand(stdout, stderr),
 		newVersionCommand(stdout),
 	)
 	return root
