@@ -103,33 +103,23 @@ func mergeFile(path string, w io.Writer, seen *gather.FingerprintSet) (records, 
 		return 0, 0, 0, newPathError("", path, err)
 	}
 	defer f.Close()
-	r := bufio.NewReaderSize(f, 64<<10)
-	for n := int64(1); ; n++ {
-		line, err := r.ReadBytes('\n')
-		if len(line) > 0 && line[len(line)-1] != '\n' {
-			torn++ // a crash's last line: its request has no record
-			break
+	var werr error
+	wasTorn, err := journal.Each(f, func(_ int64, line []byte, key gather.Fingerprint) error {
+		if !seen.Add(key) {
+			duplicates++
+			return nil
 		}
-		if len(line) > 0 {
-			key, _, kerr := journal.Key(line[:len(line)-1])
-			if kerr != nil {
-				return 0, 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("%s: line %d: not a gather record: %v", path, n, kerr)}
-			}
-			if !seen.Add(key) {
-				duplicates++
-			} else {
-				records++
-				if _, werr := w.Write(line); werr != nil {
-					return 0, 0, 0, werr
-				}
-			}
-		}
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return 0, 0, 0, newPathError("", path, err)
-		}
+		records++
+		_, werr = w.Write(line)
+		return werr
+	})
+	switch {
+	case werr != nil:
+		return 0, 0, 0, werr
+	case err != nil:
+		return 0, 0, 0, &exitError{code: exitUsage, err: fmt.Errorf("%s: %w", path, err)}
+	case wasTorn:
+		torn = 1 // a crash's last line: its request has no record
 	}
 	return records, duplicates, torn, nil
 }

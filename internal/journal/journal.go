@@ -434,3 +434,31 @@ func (r *lineReader) next() (line []byte, complete bool, err error) {
 		return nil, false, err
 	}
 }
+
+// Each reads the records of r in order and calls fn with each complete
+// line's number, the line (its "\n" included; valid only during the call)
+// and its request key. A last line without "\n", the torn write of a crash,
+// is reported by torn and not passed to fn. A line that is not a gather
+// record ends the scan with an error naming its number; so does an error
+// from fn.
+func Each(r io.Reader, fn func(n int64, line []byte, key gather.Fingerprint) error) (torn bool, err error) {
+	lr := newLineReader(r)
+	for n := int64(1); ; n++ {
+		line, complete, err := lr.next()
+		switch {
+		case err == io.EOF:
+			return false, nil
+		case err != nil:
+			return false, err
+		case !complete:
+			return true, nil
+		}
+		key, _, err := Key(line[:len(line)-1])
+		if err != nil {
+			return false, fmt.Errorf("line %d: not a gather record: %w", n, err)
+		}
+		if err := fn(n, line, key); err != nil {
+			return false, err
+		}
+	}
+}

@@ -556,3 +556,21 @@ func TestLineReader(t *testing.T) {
 		t.Errorf("off = %d, want %d", lr.off, len(in))
 	}
 }
+
+func TestEach(t *testing.T) {
+	good := string(record.Append(nil, &gather.Result{Request: gather.Request{URL: "http://h/a"}, Status: 200, Attempts: 1}, record.Options{}))
+	var lines []int64
+	torn, err := Each(strings.NewReader(good+good+`{"url":"http://h/b","ok`), func(n int64, line []byte, key gather.Fingerprint) error {
+		lines = append(lines, n)
+		if string(line) != good || key != (&gather.Request{URL: "http://h/a"}).Fingerprint() {
+			t.Errorf("line %d: %q, key %v", n, line, key)
+		}
+		return nil
+	})
+	if err != nil || !torn || len(lines) != 2 {
+		t.Errorf("torn %v err %v lines %v; want the 2 whole records and a torn one", torn, err, lines)
+	}
+	if _, err := Each(strings.NewReader(good+"not a record\n"), func(int64, []byte, gather.Fingerprint) error { return nil }); err == nil || !strings.Contains(err.Error(), "line 2") {
+		t.Errorf("a line that is not a record: %v, want an error naming line 2", err)
+	}
+}
