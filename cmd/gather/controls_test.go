@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"testing"
@@ -92,5 +93,30 @@ func TestDenyPrivateFlag(t *testing.T) {
 	}
 	if srv.Connections() != 0 {
 		t.Errorf("the server saw %d connections", srv.Connections())
+	}
+}
+
+func TestReportCommand(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	out := writeFile(t, t.TempDir()+"/r.jsonl", "")
+	gatherFetch(t, nil, "-o", out, "--force", "-q", srv.URL+"/status/200", srv.URL+"/status/404", "nope")
+	r := runGather(t, nil, "report", out)
+	if r.code != 0 || !strings.Contains(r.stdout, "3 requests: 1 ok, 2 failed") || !strings.Contains(r.stdout, "127.0.0.1:") {
+		t.Errorf("report: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	r = runGather(t, strings.NewReader(readFile(t, out)), "report", "--json")
+	var rep struct {
+		Total  int64            `json:"total"`
+		ByKind map[string]int64 `json:"by_kind"`
+		Hosts  []struct {
+			Host     string `json:"host"`
+			Requests int64  `json:"requests"`
+		} `json:"hosts"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &rep); err != nil || rep.Total != 3 || rep.ByKind["invalid"] != 1 || len(rep.Hosts) != 1 || rep.Hosts[0].Requests != 2 {
+		t.Errorf("report --json from stdin: %v %+v", err, rep)
+	}
+	if r := runGather(t, nil, "report", "/nonexistent.jsonl"); r.code != exitUsage || !strings.Contains(r.stderr, "/nonexistent.jsonl") {
+		t.Errorf("report of a missing file: exit %d %s", r.code, r.stderr)
 	}
 }

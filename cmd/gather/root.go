@@ -33,6 +33,7 @@ and writes one JSON record per request.
 		newServeCommand(stdout, stderr),
 		newDemoCommand(stdout, stderr),
 		newMergeCommand(stdout, stderr),
+		newReportCommand(stdin, stdout),
 		newVersionCommand(stdout),
 	)
 	return root
