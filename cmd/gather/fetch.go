@@ -20,6 +20,7 @@ import (
 	"github.com/gatherdev/gather/internal/input"
 	"github.com/gatherdev/gather/internal/journal"
 	"github.com/gatherdev/gather/internal/record"
+	"github.com/gatherdev/gather/internal/report"
 	"github.com/gatherdev/gather/internal/savedir"
 	"github.com/gatherdev/gather/internal/summary"
 )
@@ -57,6 +58,7 @@ type fetchFlags struct {
 	denyPrivate  bool
 	shard        string
 	shardOf      shard
+	reportHTML   string
 	argv         []string // the command line, for the resume hint
 }
 
@@ -114,6 +116,7 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.BoolVar(&f.noDedup, "no-dedup", false, "fetch repeats of a request again")
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary")
+	fl.StringVar(&f.reportHTML, "report", "", "write a page of charts of the run to `OUT.html` at the end")
 	fl.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary to `FILE` as one JSON object")
 	return cmd
 }
@@ -279,6 +282,10 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	defer mem.close()
 	filter := &filter{dedup: !f.noDedup, journal: out.journal, retryFailed: f.retryFailed, progress: pr, mem: mem, shard: f.shardOf}
 	var stats summary.Stats
+	var rep *report.Collector
+	if f.reportHTML != "" {
+		rep = report.New()
+	}
 	var saveErr *gather.SaveError
 	start := time.Now()
 	for res := range client.Stream(runCtx, filter.requests(src.requests())) {
@@ -289,6 +296,9 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 		stats.Add(&res)
 		if pr != nil {
 			pr.add(&res)
+		}
+		if rep != nil {
+			rep.AddResult(&res)
 		}
 		if err := w.Write(&res); err != nil {
 			cancelRun()
@@ -323,6 +333,15 @@ func runFetch(ctx context.Context, cmd *cobra.Command, f *fetchFlags, args []str
 	var serr error
 	if f.summaryJSON != "" {
 		serr = writeSummaryJSON(f.summaryJSON, stats.Report(wall))
+	}
+	if rep != nil {
+		name := f.output
+		if name == "" {
+			name = "this run"
+		}
+		if err := writeHTMLReport(rep, f.reportHTML, []string{name}, 10); err != nil && serr == nil {
+			serr = err
+		}
 	}
 	switch {
 	case werr != nil:

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"bytes"
 	"encoding/json"
 	"io"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -13,6 +15,7 @@ import (
 func newReportCommand(stdin io.Reader, stdout io.Writer) *cobra.Command {
 	var asJSON bool
 	var top int
+	var htmlPath string
 	cmd := &cobra.Command{
 		Use:   "report [FILE...]",
 		Short: "Sum up a run from its records: outcomes, latency, hosts",
@@ -46,6 +49,11 @@ the run's span, and the hosts with the most requests.`,
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
+			if htmlPath != "" {
+				if err := writeHTMLReport(c, htmlPath, files, top); err != nil {
+					return err
+				}
+			}
 			r := c.Report(top)
 			if asJSON {
 				enc := json.NewEncoder(stdout)
@@ -58,5 +66,27 @@ the run's span, and the hosts with the most requests.`,
 	}
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the report as one JSON object")
 	cmd.Flags().IntVar(&top, "top", 10, "hosts in the table (0: all)")
+	cmd.Flags().StringVar(&htmlPath, "html", "", "also write a self-contained page of charts to `OUT.html`")
 	return cmd
+}
+
+// writeHTMLReport writes the page of charts to path, atomically enough for
+// a report: a failed write leaves no half page behind.
+func writeHTMLReport(c *report.Collector, path string, sources []string, top int) error {
+	if path == "" {
+		return nil
+	}
+	title := "gather report"
+	if len(sources) > 0 {
+		title += ": " + strings.Join(sources, ", ")
+	}
+	var b bytes.Buffer
+	if err := c.WriteHTML(&b, title, top); err != nil {
+		return err
+	}
+	if err := os.WriteFile(path, b.Bytes(), 0o644); err != nil {
+		os.Remove(path)
+		return newPathError("", path, err)
+	}
+	return nil
 }

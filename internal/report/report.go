@@ -17,6 +17,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gatherdev/gather"
 	"github.com/gatherdev/gather/internal/summary"
 )
 
@@ -42,6 +43,7 @@ type Collector struct {
 	latency                   summary.Histogram
 	first, last               time.Time
 	hosts                     map[string]*hostStats
+	timeline                  timeline
 }
 
 type hostStats struct {
@@ -84,6 +86,19 @@ func (c *Collector) Read(r io.Reader, name string) error {
 	}
 }
 
+// AddResult adds a result as its record would read, for a report made
+// during a run.
+func (c *Collector) AddResult(res *gather.Result) {
+	rec := record{URL: res.Request.URL, OK: res.OK(), Status: res.Status, Attempts: res.Attempts,
+		Started: res.Started, ElapsedMS: float64(res.Elapsed.Microseconds()) / 1000, Bytes: res.Bytes}
+	if k := res.Kind(); k != "" {
+		rec.Error = &struct {
+			Kind string `json:"kind"`
+		}{Kind: string(k)}
+	}
+	c.add(&rec)
+}
+
 func (c *Collector) add(r *record) {
 	c.total++
 	if r.OK {
@@ -99,6 +114,11 @@ func (c *Collector) add(r *record) {
 	c.bytes += r.Bytes
 	elapsed := time.Duration(r.ElapsedMS * float64(time.Millisecond))
 	if r.Attempts > 0 && !r.Started.IsZero() {
+		kind := ""
+		if r.Error != nil {
+			kind = r.Error.Kind
+		}
+		c.timeline.add(r.Started, r.ElapsedMS, outcomeIndex(r.OK, kind))
 		c.latency.Record(elapsed)
 		if c.first.IsZero() || r.Started.Before(c.first) {
 			c.first = r.Started

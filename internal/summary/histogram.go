@@ -80,3 +80,27 @@ func (h *Histogram) Quantile(q float64) time.Duration {
 	}
 	return h.max
 }
+
+// Buckets yields the non-empty buckets in order: each one's lower and upper
+// bound and its count.
+func (h *Histogram) Buckets(yield func(lo, hi time.Duration, n uint64) bool) {
+	for i, c := range h.counts {
+		if c == 0 {
+			continue
+		}
+		lo, hi := bucketBounds(i)
+		if !yield(time.Duration(lo)*time.Microsecond, time.Duration(hi)*time.Microsecond, c) {
+			return
+		}
+	}
+}
+
+// bucketBounds returns bucket i's range of microseconds, [lo, hi).
+func bucketBounds(i int) (lo, hi uint64) {
+	if i < 2*half {
+		return uint64(i), uint64(i) + 1
+	}
+	e := i/half - 1
+	m := uint64(i - e*half)
+	return m << e, (m + 1) << e
+}
