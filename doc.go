@@ -144,8 +144,12 @@
 // With SaveDir, each 2xx body is streamed to its own file in that directory
 // instead of memory: a temporary file, synced, then linked to a name made from
 // the URL that never leaves the directory and never replaces another file.
-// Result.File names it and Result.Body is nil. DiscardBody counts bodies
-// without keeping them.
+// Result.File names it and Result.Body is nil; the bodies of other statuses
+// are counted, not kept. DiscardBody counts bodies without keeping them.
+//
+// DenyPrivate refuses loopback, private, link-local and cloud metadata
+// addresses after DNS, for lists from untrusted hands; Request.HostKey is
+// the unit of the per-host controls and of sharding.
 //
 // # Concurrent use
 //

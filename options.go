@@ -59,7 +59,8 @@ type Options struct {
 	// SaveDir, when set, streams each 2xx body to its own file in this
 	// directory (created if missing) instead of keeping it in memory: a
 	// temporary file, synced, then linked to a name made from the URL that
-	// never leaves the directory and never replaces another file.
+	// never leaves the directory and never replaces another file. Other
+	// bodies are counted, not kept.
 	SaveDir string
 	// Grace is how long requests in flight may still finish once ctx is
 	// cancelled: nothing new is sent, and what finishes in time is
