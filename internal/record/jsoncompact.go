@@ -218,9 +218,12 @@ func appendLineSafe(dst, str []byte) []byte {
 		if c := str[i+2]; c == 0xa8 || c == 0xa9 {
 			dst = append(dst, str[:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', "89"[c-0xa8])
+			str = str[i+3:]
 		} else {
-			dst = append(dst, str[:i+3]...)
+			// Not one of the two: step over one byte only, for a sequence may
+			// start inside this one (found by FuzzCompactJSON: "\xe2\x80\u2029").
+			dst = append(dst, str[:i+1]...)
+			str = str[i+1:]
 		}
-		str = str[i+3:]
 	}
 }
