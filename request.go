@@ -79,10 +79,14 @@ func CutUTF8(s string, max int) string {
 // absolute http or https URL with a host and no control characters, that the
 // method is a valid token, and that every header name and value is valid.
 func (r *Request) Validate() error {
-	_, err := r.parseURL()
-	if err != nil {
+	if _, err := r.parseURL(); err != nil {
 		return err
 	}
+	return r.validateFields()
+}
+
+// validateFields checks the method and the headers.
+func (r *Request) validateFields() error {
 	if r.Method != "" && !validMethod(r.Method) {
 		return fmt.Errorf("invalid method %q", r.Method)
 	}

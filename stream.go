@@ -183,9 +183,9 @@ func prepare(req *Request) string {
 	if req.Err != nil {
 		return ""
 	}
-	u, err := req.parseURL()
+	u, err := req.parseURL() // once: Validate would parse it again
 	if err == nil {
-		err = req.Validate()
+		err = req.validateFields()
 	}
 	if err != nil {
 		req.Err = NewInputError(req.Line, req.URL, err)
