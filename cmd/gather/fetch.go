@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -14,6 +15,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"golang.org/x/term"
 
 	"github.com/gatherdev/gather"
@@ -91,12 +93,27 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.BoolVar(&f.resume, "resume", false, "continue the run whose records are in -o FILE: skip the requests it has, append the rest")
 	fl.BoolVar(&f.retryFailed, "retry-failed", false, "with --resume, fetch the not-ok ones again and keep only their new records")
 	fl.StringVar(&f.saveDir, "save-dir", "", "save each ok body to its own file in `DIR`; records name the file instead of holding the body")
+	f.addEngineFlags(fl)
+	fl.Var(durationValue{&f.deadline}, "deadline", "time for the whole run; what is unfinished then is recorded as kind deadline (0 = none)")
+	fl.BoolVar(&f.ordered, "ordered", false, "write records in input order (a bounded reorder window of 4×-c)")
+	fl.StringVar(&f.shard, "shard", "", "keep the requests whose host falls in shard `K/N` (K from 0 to N-1)")
+	fl.StringVarP(&f.method, "request", "X", "", "`METHOD` for requests that name none (default GET, POST with -d)")
+	fl.StringVarP(&f.data, "data", "d", "", "send `DATA` as the body of every request (@FILE reads a file)")
+	fl.BoolVar(&f.noBody, "no-body", false, "leave bodies out of the records")
+	fl.BoolVar(&f.noDedup, "no-dedup", false, "fetch repeats of a request again")
+	f.addOutputFlags(fl)
+	fl.StringVar(&f.reportHTML, "report", "", "write a page of charts of the run to `OUT.html` at the end")
+	fl.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary to `FILE` as one JSON object")
+	return cmd
+}
+
+// addEngineFlags registers the flags that say how requests are fetched,
+// shared by fetch and work.
+func (f *fetchFlags) addEngineFlags(fl *pflag.FlagSet) {
 	fl.IntVarP(&f.concurrency, "concurrency", "c", gather.DefaultConcurrency, "requests in flight at once")
 	fl.IntVar(&f.perHost, "per-host", 0, "requests in flight to one host (scheme, host, port) at most (0 = no cap)")
 	fl.Float64Var(&f.rate, "rate", 0, "requests per second at most, retries included (0 = no cap)")
 	fl.Float64Var(&f.ratePerHost, "rate-per-host", 0, "requests per second to one host at most (0 = no cap)")
-	fl.Var(durationValue{&f.deadline}, "deadline", "time for the whole run; what is unfinished then is recorded as kind deadline (0 = none)")
-	fl.BoolVar(&f.ordered, "ordered", false, "write records in input order (a bounded reorder window of 4×-c)")
 	fl.IntVar(&f.retries, "retries", gather.DefaultRetries, "retries after the first attempt")
 	fl.StringVar(&f.retryOn, "retry-on", gather.DefaultRetryOn, "what is retried: error kinds, statuses, ranges (500-599) or classes (5xx)")
 	f.backoff, f.maxBackoff, f.timeout = gather.DefaultBackoff, gather.DefaultMaxBackoff, gather.DefaultTimeout
@@ -107,18 +124,14 @@ error or an unreadable input or unwritable output, 130/143 when interrupted.`,
 	fl.Var(sizeValue{&f.maxBody}, "max-body", "largest body read (512KB, 10MiB, ...); a larger one is too_large")
 	fl.IntVar(&f.maxRedirects, "max-redirects", gather.DefaultMaxRedirects, "redirects followed (0: a redirect is a protocol error)")
 	fl.BoolVar(&f.insecure, "insecure", false, "skip TLS certificate verification")
-	fl.StringVar(&f.shard, "shard", "", "keep the requests whose host falls in shard `K/N` (K from 0 to N-1)")
 	fl.BoolVar(&f.denyPrivate, "deny-private", false, "refuse loopback, private, link-local and cloud metadata addresses, checked after DNS (for lists from untrusted hands)")
-	fl.StringVarP(&f.method, "request", "X", "", "`METHOD` for requests that name none (default GET, POST with -d)")
 	fl.StringArrayVarP(&f.headers, "header", "H", nil, "add `'Name: value'` to every request (repeatable)")
-	fl.StringVarP(&f.data, "data", "d", "", "send `DATA` as the body of every request (@FILE reads a file)")
-	fl.BoolVar(&f.noBody, "no-body", false, "leave bodies out of the records")
-	fl.BoolVar(&f.noDedup, "no-dedup", false, "fetch repeats of a request again")
+}
+
+// addOutputFlags registers --progress and -q.
+func (f *fetchFlags) addOutputFlags(fl *pflag.FlagSet) {
 	fl.StringVar(&f.progress, "progress", "auto", "progress on stderr: auto (when a terminal), always, never")
 	fl.BoolVarP(&f.quiet, "quiet", "q", false, "no progress and no summary")
-	fl.StringVar(&f.reportHTML, "report", "", "write a page of charts of the run to `OUT.html` at the end")
-	fl.StringVar(&f.summaryJSON, "summary-json", "", "also write the summary to `FILE` as one JSON object")
-	return cmd
 }
 
 // options turns the flags into library options, or returns a usage error
@@ -179,28 +192,9 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 	if err != nil {
 		return o, d, usageErrorf("--retry-on: %v", err)
 	}
-	header, err := parseHeaders(f.headers)
+	d, header, err := f.requestDefaults(cmd)
 	if err != nil {
-		return o, d, usageErrorf("%v", err)
-	}
-	if fl.Changed("data") {
-		d.Body = []byte(f.data)
-		if name, ok := strings.CutPrefix(f.data, "@"); ok {
-			if d.Body, err = os.ReadFile(name); err != nil {
-				return o, d, newPathError("-d", "@"+name, err)
-			}
-		}
-		d.Method = "POST"
-		if header.Get("Content-Type") == "" {
-			header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d does
-		}
-	}
-	if f.method != "" {
-		probe := gather.Request{URL: "http://method.check/", Method: f.method}
-		if err := probe.Validate(); err != nil {
-			return o, d, usageErrorf("-X %q is not a valid method", f.method)
-		}
-		d.Method = f.method
+		return o, d, err
 	}
 	o = gather.Options{
 		Concurrency:  f.concurrency,
@@ -237,6 +231,36 @@ func (f *fetchFlags) options(cmd *cobra.Command) (gather.Options, input.Defaults
 		o.Timeout = -1
 	}
 	return o, d, nil
+}
+
+// requestDefaults reads -X, -H and -d: what every request gets unless it
+// says otherwise.
+func (f *fetchFlags) requestDefaults(cmd *cobra.Command) (d input.Defaults, header http.Header, err error) {
+	fl := cmd.Flags()
+	header, err = parseHeaders(f.headers)
+	if err != nil {
+		return d, nil, usageErrorf("%v", err)
+	}
+	if fl.Changed("data") {
+		d.Body = []byte(f.data)
+		if name, ok := strings.CutPrefix(f.data, "@"); ok {
+			if d.Body, err = os.ReadFile(name); err != nil {
+				return d, nil, newPathError("-d", "@"+name, err)
+			}
+		}
+		d.Method = "POST"
+		if header.Get("Content-Type") == "" {
+			header.Set("Content-Type", "application/x-www-form-urlencoded") // as curl -d does
+		}
+	}
+	if f.method != "" {
+		probe := gather.Request{URL: "http://method.check/", Method: f.method}
+		if err := probe.Validate(); err != nil {
+			return d, nil, usageErrorf("-X %q is not a valid method", f.method)
+		}
+		d.Method = f.method
+	}
+	return d, header, nil
 }
 
 // interruptGrace is how long requests in flight may finish after Ctrl-C.

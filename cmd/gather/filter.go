@@ -49,11 +49,11 @@ func (f *filter) requests(in iter.Seq[gather.Request]) iter.Seq[gather.Request] 
 					switch {
 					case found && ok:
 						f.doneOK++
-						f.progress.skipped(true)
+						f.progress.addRecord(true)
 						continue
 					case found && !f.retryFailed:
 						f.doneFailed++
-						f.progress.skipped(false)
+						f.progress.addRecord(false)
 						continue
 					case found:
 						f.retried++

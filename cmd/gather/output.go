@@ -65,9 +65,10 @@ func (f *fetchFlags) openOutput(ctx context.Context, stdout io.Writer, src *sour
 
 // checkJournalMatches refuses to resume into a file none of whose records
 // is for a request of this input: the output of another run. Input read
-// from stdin cannot be read twice, and is not checked.
+// from stdin cannot be read twice, and is not checked; nor is a collect's
+// output, which has no input.
 func checkJournalMatches(ctx context.Context, j *journal.Journal, src *sources) error {
-	if j.Records() == 0 {
+	if j.Records() == 0 || src == nil {
 		return nil
 	}
 	reqs, ok := src.replay(ctx)

@@ -67,9 +67,10 @@ func (pr *progress) add(r *gather.Result) {
 	pr.bar.Increment()
 }
 
-// skipped counts a request that already has a record from an earlier run.
-// It does nothing on a nil progress.
-func (pr *progress) skipped(ok bool) {
+// addRecord counts a record that was read rather than fetched: one an
+// earlier run wrote (--resume), or one collected from a job. It does
+// nothing on a nil progress.
+func (pr *progress) addRecord(ok bool) {
 	if pr == nil {
 		return
 	}

@@ -33,6 +33,9 @@ and writes one JSON record per request.
 		newServeCommand(stdout, stderr),
 		newDemoCommand(stdout, stderr),
 		newMergeCommand(stdout, stderr),
+		newSubmitCommand(stdin, stderr),
+		newWorkCommand(stderr),
+		newCollectCommand(stdout, stderr),
 		newReportCommand(stdin, stdout),
 		newVersionCommand(stdout),
 	)

@@ -1,0 +1,96 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/spf13/pflag"
+
+	"github.com/gatherdev/gather/internal/jobqueue"
+)
+
+// natsFlags are the flags of submit, work and collect that say where the
+// job is.
+type natsFlags struct {
+	url     string
+	job     string
+	creds   string
+	ca      string
+	cert    string
+	key     string
+	wait    time.Duration
+	ackWait time.Duration
+}
+
+func (n *natsFlags) add(fl *pflag.FlagSet) {
+	def := os.Getenv("NATS_URL")
+	if def == "" {
+		def = nats.DefaultURL
+	}
+	fl.StringVar(&n.url, "nats", def, "`URL` of the NATS server (a comma-separated list for a cluster; default $NATS_URL)")
+	fl.StringVar(&n.job, "job", "", "`NAME` of the job (letters, digits, - and _)")
+	fl.StringVar(&n.creds, "nats-creds", "", "NATS credentials `FILE` (JWT and NKey seed)")
+	fl.StringVar(&n.ca, "nats-ca", "", "trust the certificate authorities in PEM `FILE` for NATS over TLS")
+	fl.StringVar(&n.cert, "nats-cert", "", "client certificate PEM `FILE` for NATS over TLS (with --nats-key)")
+	fl.StringVar(&n.key, "nats-key", "", "client key PEM `FILE` for NATS over TLS (with --nats-cert)")
+	n.wait = 30 * time.Second
+	fl.Var(durationValue{&n.wait}, "nats-wait", "how long to keep trying to reach NATS at the start; a lost connection is retried for ever")
+	n.ackWait = jobqueue.DefaultAckWait
+	fl.Var(durationValue{&n.ackWait}, "ack-wait", "how long a request held by a worker that went silent waits before another takes it (set when the job is created)")
+}
+
+// open connects to NATS and opens the job, creating it when new. The
+// caller closes the connection.
+func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io.Writer) (*nats.Conn, *jobqueue.Job, error) {
+	if n.job == "" {
+		return nil, nil, usageErrorf("--job NAME is required: the name of the job")
+	}
+	if err := jobqueue.ValidName(n.job); err != nil {
+		return nil, nil, usageErrorf("--job: %v", err)
+	}
+	if n.ackWait <= 0 {
+		return nil, nil, usageErrorf("--ack-wait must be more than 0")
+	}
+	if (n.cert == "") != (n.key == "") {
+		return nil, nil, usageErrorf("--nats-cert and --nats-key go together")
+	}
+	for flag, path := range map[string]string{"--nats-creds": n.creds, "--nats-ca": n.ca, "--nats-cert": n.cert, "--nats-key": n.key} {
+		if path == "" {
+			continue
+		}
+		if _, err := os.Stat(path); err != nil {
+			return nil, nil, newPathError(flag, path, err)
+		}
+	}
+	nc, js, err := jobqueue.Connect(ctx, jobqueue.ConnectOptions{
+		URL: n.url, Name: name + " " + n.job, Creds: n.creds, CA: n.ca, Cert: n.cert, Key: n.key, Wait: n.wait,
+		OnEvent: func(msg string) {
+			if !quiet {
+				fmt.Fprintf(stderr, "gather: %s\n", msg)
+			}
+		},
+	})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, nil, context.Cause(ctx)
+		}
+		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--nats %s: %w", redactURL(n.url), err)}
+	}
+	job, err := jobqueue.Open(ctx, js, n.job, jobqueue.Config{AckWait: n.ackWait})
+	if err != nil {
+		nc.Close()
+		if ctx.Err() != nil {
+			return nil, nil, context.Cause(ctx)
+		}
+		if errors.Is(err, jobqueue.ErrNoJetStream) {
+			err = fmt.Errorf("--nats %s: %w", redactURL(n.url), err)
+		}
+		return nil, nil, &exitError{code: exitUsage, err: err}
+	}
+	return nc, job, nil
+}

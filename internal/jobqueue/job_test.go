@@ -1,0 +1,321 @@
+package jobqueue
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+	"go.uber.org/goleak"
+
+	"github.com/gatherdev/gather"
+	"github.com/gatherdev/gather/gathertest"
+	"github.com/gatherdev/gather/internal/journal"
+	"github.com/gatherdev/gather/internal/natstest"
+)
+
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}
+
+// connect returns a connection to url and its JetStream, closed when the
+// test ends.
+func connect(t *testing.T, url string) (*nats.Conn, jetstream.JetStream) {
+	t.Helper()
+	nc, js, err := Connect(context.Background(), ConnectOptions{URL: url, Name: t.Name()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	return nc, js
+}
+
+func openJob(t *testing.T, js jetstream.JetStream, name string, ackWait time.Duration) *Job {
+	t.Helper()
+	j, err := Open(context.Background(), js, name, Config{AckWait: ackWait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+func seqOf(reqs []gather.Request) iter.Seq[gather.Request] { return slices.Values(reqs) }
+
+// collectAll collects the job's records into a map by fingerprint, failing
+// on a record seen twice.
+func collectAll(t *testing.T, j *Job) map[gather.Fingerprint][]byte {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	got := map[gather.Fingerprint][]byte{}
+	_, err := j.Collect(ctx, CollectOptions{
+		Write: func(fp gather.Fingerprint, rec []byte) error {
+			if bytes.HasSuffix(rec, []byte("\n")) {
+				t.Errorf("record %q ends in a newline", rec)
+			}
+			if _, dup := got[fp]; dup {
+				t.Errorf("record of %s collected twice", fp)
+			}
+			got[fp] = slices.Clone(rec)
+			return nil
+		},
+		Poll: 100 * time.Millisecond,
+	})
+	if err != nil {
+		t.Fatalf("Collect: %v", err)
+	}
+	return got
+}
+
+func TestOpenWithoutJetStream(t *testing.T) {
+	s := natstest.Start(t, natstest.Options{NoJetStream: true})
+	_, js := connect(t, s.ClientURL())
+	_, err := Open(context.Background(), js, "job", Config{})
+	if !errors.Is(err, ErrNoJetStream) {
+		t.Fatalf("Open on a server without JetStream: %v, want ErrNoJetStream", err)
+	}
+}
+
+func TestValidName(t *testing.T) {
+	for _, name := range []string{"a", "crawl-2026_11", "A1"} {
+		if err := ValidName(name); err != nil {
+			t.Errorf("ValidName(%q) = %v", name, err)
+		}
+	}
+	for _, name := range []string{"", "a.b", "a b", "a*", "a>", string(make([]byte, 65))} {
+		if err := ValidName(name); err == nil {
+			t.Errorf("ValidName(%q) = nil, want an error", name)
+		}
+	}
+}
+
+func TestSubmitTwiceAddsNothing(t *testing.T) {
+	s := natstest.Start(t, natstest.Options{})
+	_, js := connect(t, s.ClientURL())
+	j := openJob(t, js, "twice", 0)
+	ctx := context.Background()
+	var reqs []gather.Request
+	for i := range 50 {
+		reqs = append(reqs, gather.Request{URL: fmt.Sprintf("http://127.0.0.1:1/x?i=%d", i)})
+	}
+	reqs = append(reqs,
+		gather.Request{URL: "http://127.0.0.1:1/x?i=7"}, // a repeat within the list
+		gather.Request{URL: "http://127.0.0.1:1/post", Method: "POST", Body: []byte("a=1")},
+		gather.Request{Line: 9, Err: gather.NewInputError(9, "ftp://nope", errors.New("not http"))},
+	)
+	st, err := j.Submit(ctx, seqOf(reqs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Read != 53 || st.Added != 52 || st.Queued != 1 || st.Invalid != 1 || st.Total != 52 {
+		t.Fatalf("first submit: %+v, want read 53, added 52, queued 1, invalid 1, total 52", st)
+	}
+	st, err = j.Submit(ctx, seqOf(reqs))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Added != 0 || st.Queued != 53 || st.Total != 52 {
+		t.Fatalf("second submit: %+v, want added 0, queued 53, total 52", st)
+	}
+	// Past the server's duplicate window, the subjects still refuse them.
+	reopened := openJob(t, js, "twice", 0)
+	st, err = reopened.Submit(ctx, seqOf(reqs[:5]))
+	if err != nil || st.Added != 0 {
+		t.Fatalf("third submit: %+v, %v", st, err)
+	}
+	state, err := j.State(ctx)
+	if err != nil || state.Total != 52 || state.Requests != 52 || state.Records != 0 || state.Complete() {
+		t.Fatalf("state %+v, %v", state, err)
+	}
+}
+
+func TestWireRoundTrip(t *testing.T) {
+	for _, req := range []gather.Request{
+		{URL: "http://a/"},
+		{URL: "http://a/", Method: "PUT", Header: map[string][]string{"X-K": {"v"}}, Body: []byte{0, 0xff, 'x'}, ID: "id-1", Line: 4},
+		{URL: "http://a/", Method: "POST", Body: []byte{}},
+		{Line: 3, Err: gather.NewInputError(3, "{bad json", errors.New("malformed JSON"))},
+	} {
+		data, err := encodeRequest(&req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := decodeRequest(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Fingerprint() != req.Fingerprint() {
+			t.Errorf("%s: fingerprint changed in transit", data)
+		}
+		if got.Method != req.Method || got.ID != req.ID || string(got.Body) != string(req.Body) || (got.Body == nil) != (req.Body == nil) || got.Line != req.Line {
+			t.Errorf("%s: decoded %+v, want %+v", data, got, req)
+		}
+	}
+}
+
+func FuzzDecodeRequest(f *testing.F) {
+	f.Add([]byte(`{"url":"http://a/","method":"POST","body":"AAE=","header":{"K":["v"]}}`))
+	f.Add([]byte(`{"line":3,"invalid":"x","fault":"bad"}`))
+	f.Add([]byte(`not json`))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		req, err := decodeRequest(data)
+		if err != nil {
+			return
+		}
+		// What decodes encodes again to the same request.
+		again, err := encodeRequest(&req)
+		if err != nil {
+			t.Fatalf("%q decoded to %+v, which does not encode: %v", data, req, err)
+		}
+		back, err := decodeRequest(again)
+		if err != nil || back.Fingerprint() != req.Fingerprint() {
+			t.Fatalf("%q: round trip changed the request: %v", data, err)
+		}
+	})
+}
+
+// TestWorkersOneKilled is the scale-out contract: three workers share a
+// job, one dies mid-run without acking what it holds, and the survivors
+// finish it with exactly one record per request and no finished request
+// fetched again beyond what the dead worker held.
+func TestWorkersOneKilled(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	ns := natstest.Start(t, natstest.Options{})
+	_, js := connect(t, ns.ClientURL())
+	const ackWait = time.Second
+	j := openJob(t, js, "fleet", ackWait)
+	const n = 300
+	var reqs []gather.Request
+	for i := range n {
+		reqs = append(reqs, gather.Request{URL: fmt.Sprintf("%s/delay/20?i=%d", srv.URL, i)})
+	}
+	reqs = append(reqs,
+		gather.Request{URL: srv.URL + "/status/404?i=x"},
+		gather.Request{URL: srv.URL + "/flaky/1?i=y"},
+		gather.Request{Line: 7, Err: gather.NewInputError(7, "nope", errors.New("no scheme"))},
+	)
+	if _, err := j.Submit(context.Background(), seqOf(reqs)); err != nil {
+		t.Fatal(err)
+	}
+
+	const conc = 4
+	var fetched atomic.Int64
+	start := func(ctx context.Context, nc *nats.Conn, js jetstream.JetStream) <-chan error {
+		done := make(chan error, 1)
+		w, err := Open(ctx, js, "fleet", Config{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			done <- w.Work(ctx, WorkOptions{
+				Fetch:    gather.Options{Concurrency: conc, Backoff: time.Millisecond, Timeout: 5 * time.Second},
+				Poll:     100 * time.Millisecond,
+				OnResult: func(*gather.Result) { fetched.Add(1) },
+			})
+		}()
+		return done
+	}
+	var dones []<-chan error
+	for range 2 {
+		_, js := connect(t, ns.ClientURL())
+		dones = append(dones, start(context.Background(), nil, js))
+	}
+	// The victim: its own connection, closed under it as by a crash.
+	victimConn, victimJS := connect(t, ns.ClientURL())
+	victimCtx, kill := context.WithCancel(context.Background())
+	var victimResults atomic.Int64
+	victim, err := Open(victimCtx, victimJS, "fleet", Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	victimDone := make(chan error, 1)
+	go func() {
+		victimDone <- victim.Work(victimCtx, WorkOptions{
+			Fetch:    gather.Options{Concurrency: conc, Timeout: 5 * time.Second},
+			Poll:     100 * time.Millisecond,
+			OnResult: func(*gather.Result) { victimResults.Add(1) },
+		})
+	}()
+	deadline := time.Now().Add(20 * time.Second)
+	for victimResults.Load() < 10 && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	victimConn.Close() // no ack, no nak: what it holds waits out the ack wait
+	kill()
+	if err := <-victimDone; err == nil {
+		t.Fatal("the killed worker reported success")
+	}
+
+	var wg sync.WaitGroup
+	for i, done := range dones {
+		wg.Go(func() {
+			select {
+			case err := <-done:
+				if err != nil {
+					t.Errorf("worker %d: %v", i, err)
+				}
+			case <-time.After(60 * time.Second):
+				t.Errorf("worker %d did not finish", i)
+			}
+		})
+	}
+	wg.Wait()
+
+	got := collectAll(t, j)
+	if len(got) != len(reqs) {
+		t.Fatalf("collected %d records, want %d", len(got), len(reqs))
+	}
+	kinds := map[string]int{}
+	for _, req := range reqs {
+		rec, ok := got[req.Fingerprint()]
+		if !ok {
+			t.Fatalf("no record for %s", req.URL)
+		}
+		var r struct {
+			URL   string `json:"url"`
+			OK    bool   `json:"ok"`
+			Error *struct {
+				Kind string `json:"kind"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal(rec, &r); err != nil {
+			t.Fatalf("record %s: %v", rec, err)
+		}
+		if key, _, err := journal.Key(rec); err != nil || key != req.Fingerprint() {
+			t.Errorf("record %s: its key is not its request's (%v)", rec, err)
+		}
+		if r.Error != nil {
+			kinds[r.Error.Kind]++
+		}
+	}
+	if kinds["http"] != 1 || kinds["invalid"] != 1 || len(kinds) != 2 {
+		t.Errorf("error kinds %v, want one http and one invalid", kinds)
+	}
+	// Each request was fetched once, but for what the victim held when it
+	// died (at most twice its concurrency) and the one flaky retry.
+	var hits int64
+	for _, req := range reqs[:n] {
+		h := srv.Hits(req.URL[len(srv.URL):])
+		if h == 0 {
+			t.Fatalf("%s never fetched", req.URL)
+		}
+		hits += h
+	}
+	if extra := hits - n; extra > 2*conc {
+		t.Errorf("%d refetches, want at most %d (what the killed worker held)", extra, 2*conc)
+	}
+	st, err := j.State(context.Background())
+	if err != nil || !st.Complete() || st.Records != int64(len(reqs)) {
+		t.Errorf("state %+v, %v", st, err)
+	}
+	t.Logf("fetched %d by survivors, %d by the victim, %d server hits for %d requests", fetched.Load(), victimResults.Load(), hits, n)
+}
