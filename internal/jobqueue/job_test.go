@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"net"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -318,4 +319,103 @@ func TestWorkersOneKilled(t *testing.T) {
 		t.Errorf("state %+v, %v", st, err)
 	}
 	t.Logf("fetched %d by survivors, %d by the victim, %d server hits for %d requests", fetched.Load(), victimResults.Load(), hits, n)
+}
+
+// freePort returns a loopback TCP port that was free a moment ago.
+func freePort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// TestWorkerRidesOutServerRestart stops the NATS server while a worker is
+// mid-run and starts it again on the same port and store: the worker
+// reconnects by itself and finishes the job, one record per request.
+func TestWorkerRidesOutServerRestart(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	store, port := t.TempDir(), freePort(t)
+	ns := natstest.Start(t, natstest.Options{StoreDir: store, Port: port})
+	url := ns.ClientURL()
+	_, js := connect(t, url)
+	j := openJob(t, js, "restart", time.Second)
+	var reqs []gather.Request
+	for i := range 200 {
+		reqs = append(reqs, gather.Request{URL: fmt.Sprintf("%s/delay/10?i=%d", srv.URL, i)})
+	}
+	if _, err := j.Submit(context.Background(), seqOf(reqs)); err != nil {
+		t.Fatal(err)
+	}
+	var events atomic.Int64
+	nc, wjs, err := Connect(context.Background(), ConnectOptions{URL: url, OnEvent: func(string) { events.Add(1) }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	w := openJob(t, wjs, "restart", 0)
+	var results atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Work(context.Background(), WorkOptions{
+			Fetch:    gather.Options{Concurrency: 4},
+			Poll:     100 * time.Millisecond,
+			OnResult: func(*gather.Result) { results.Add(1) },
+		})
+	}()
+	for results.Load() < 20 {
+		time.Sleep(time.Millisecond)
+	}
+	ns.Shutdown()
+	ns.WaitForShutdown()
+	time.Sleep(300 * time.Millisecond)
+	natstest.Start(t, natstest.Options{StoreDir: store, Port: port})
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("Work after the restart: %v", err)
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("the worker did not finish after the server came back")
+	}
+	if events.Load() < 2 {
+		t.Errorf("%d connection events, want the loss and the reconnection", events.Load())
+	}
+	_, js2 := connect(t, url)
+	if got := collectAll(t, openJob(t, js2, "restart", 0)); len(got) != len(reqs) {
+		t.Fatalf("%d records, want %d", len(got), len(reqs))
+	}
+}
+
+// TestFollowWaitsForMore checks that a following worker outlives a
+// complete job and takes what is submitted later, until ctx ends.
+func TestFollowWaitsForMore(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	ns := natstest.Start(t, natstest.Options{})
+	_, js := connect(t, ns.ClientURL())
+	j := openJob(t, js, "follow", 0)
+	ctx, cancel := context.WithCancel(context.Background())
+	var results atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- j.Work(ctx, WorkOptions{Follow: true, Poll: 50 * time.Millisecond, OnResult: func(*gather.Result) { results.Add(1) }})
+	}()
+	for batch := range 2 {
+		if _, err := j.Submit(context.Background(), seqOf([]gather.Request{{URL: fmt.Sprintf("%s/status/200?b=%d", srv.URL, batch)}})); err != nil {
+			t.Fatal(err)
+		}
+		for results.Load() < int64(batch+1) {
+			select {
+			case err := <-done:
+				t.Fatalf("a following worker returned (%v) with the job complete", err)
+			case <-time.After(time.Millisecond):
+			}
+		}
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Work after cancel: %v, want context.Canceled", err)
+	}
 }

@@ -163,16 +163,30 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 		poll = time.Second
 	}
 	failures := 0
+	busy := true // so that a worker started on a complete job returns at once
 	for ctx.Err() == nil {
-		free := limit - h.len()
-		if free <= 0 {
+		// Pull in batches of at least half the limit: a pull per finished
+		// request would cost a round trip each.
+		held := h.len()
+		if held > limit/2 {
 			select {
 			case <-h.freed:
 			case <-ctx.Done():
 			}
 			continue
 		}
-		batch, err := cons.Fetch(free, jetstream.FetchMaxWait(poll))
+		if held == 0 && busy && !o.Follow {
+			// Just ran out of work: perhaps because the job is complete.
+			busy = false
+			if st, err := j.State(ctx); err == nil && st.Complete() {
+				return nil
+			}
+		}
+		wait := poll
+		if held > 0 {
+			wait = min(poll, 50*time.Millisecond) // busy: come back soon for more
+		}
+		batch, err := cons.Fetch(limit-held, jetstream.FetchMaxWait(wait))
 		n := 0
 		if err == nil {
 			for msg := range batch.Messages() {
@@ -195,12 +209,8 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 			sleep(ctx, gather.FullJitter(failures, 100*time.Millisecond, 5*time.Second))
 			continue
 		}
-		if n > 0 || o.Follow {
-			continue
-		}
-		st, err := j.State(ctx)
-		if err == nil && st.Complete() {
-			return nil
+		if n > 0 || held == 0 {
+			busy = true // look at the job when next idle
 		}
 	}
 	return nil
