@@ -29,7 +29,7 @@ type CollectOptions struct {
 	// one, until ctx ends.
 	Follow bool
 	// Poll is how long Collect waits for a record before it checks whether
-	// the job is complete; zero means one second.
+	// the job is complete; zero means DefaultPoll.
 	Poll time.Duration
 	// OnRecord, when not nil, is called for each of the job's records, fresh
 	// reporting whether it was written (not held already).
@@ -55,7 +55,7 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 	var cs CollectStats
 	poll := o.Poll
 	if poll <= 0 {
-		poll = time.Second
+		poll = DefaultPoll
 	}
 	flushEvery := o.FlushEvery
 	if flushEvery <= 0 {

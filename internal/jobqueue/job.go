@@ -39,6 +39,11 @@ import (
 // hold, so a request that runs long (retries, backoff) is not taken away.
 const DefaultAckWait = 15 * time.Second
 
+// DefaultPoll is how long an idle worker or collector waits for news
+// before it looks at the job's state again: what a finished job costs a
+// worker that had nothing left to do.
+const DefaultPoll = 250 * time.Millisecond
+
 // consumerName is the workers' shared durable consumer.
 const consumerName = "workers"
 

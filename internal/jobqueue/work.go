@@ -27,7 +27,7 @@ type WorkOptions struct {
 	// request has a record, until ctx ends.
 	Follow bool
 	// Poll is how long a pull waits for requests before an idle worker
-	// checks whether the job is complete; zero means one second.
+	// checks whether the job is complete; zero means DefaultPoll.
 	Poll time.Duration
 	// OnResult, when not nil, is called with each result before its record
 	// is published, on the goroutine that called Work.
@@ -160,7 +160,7 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 	defer close(in)
 	poll := o.Poll
 	if poll <= 0 {
-		poll = time.Second
+		poll = DefaultPoll
 	}
 	failures := 0
 	busy := true // so that a worker started on a complete job returns at once
