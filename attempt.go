@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/url"
 	"time"
 
 	"github.com/gatherdev/gather/internal/savedir"
@@ -30,7 +31,8 @@ type hooks struct {
 // fetch runs a request's attempts. done is false when ctx was cancelled
 // before an outcome; when ctx ended at the run's deadline, the result is of
 // KindDeadline instead.
-func (c *Client) fetch(ctx context.Context, req Request, h hooks) (res Result, done bool) {
+// u is req.URL as prepare parsed it.
+func (c *Client) fetch(ctx context.Context, req Request, u *url.URL, h hooks) (res Result, done bool) {
 	res.Request = req
 	if req.Err != nil { // set by the input, or by prepare
 		res.Err = &Error{Kind: KindInvalid, Err: req.Err}
@@ -48,7 +50,7 @@ func (c *Client) fetch(ctx context.Context, req Request, h hooks) (res Result, d
 		if attempt == 1 {
 			res.Started = c.now()
 		}
-		out := c.attempt(ctx, &req)
+		out := c.attempt(ctx, &req, u)
 		res.Attempts = attempt
 		if ctx.Err() != nil {
 			return c.unfinished(ctx, res)
@@ -134,9 +136,9 @@ type outcome struct {
 	err         error // nil, *Error or *SaveError
 }
 
-// attempt sends req once, reads the body within the limits and classifies
-// the outcome.
-func (c *Client) attempt(ctx context.Context, req *Request) (out outcome) {
+// attempt sends req, whose URL is u, once, reads the body within the limits
+// and classifies the outcome.
+func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL) (out outcome) {
 	actx, cancel := ctx, context.CancelFunc(func() {})
 	if c.opts.Timeout > 0 {
 		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
@@ -144,18 +146,7 @@ func (c *Client) attempt(ctx context.Context, req *Request) (out outcome) {
 	defer cancel()
 	timedOut := func() bool { return ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) }
 
-	var body io.Reader
-	if req.Body != nil {
-		body = bytes.NewReader(req.Body)
-	}
-	hreq, err := http.NewRequestWithContext(actx, req.method(), req.URL, body)
-	if err != nil {
-		out.err = &Error{Kind: KindInvalid, Err: NewInputError(req.Line, req.URL, cause(err))}
-		return out
-	}
-	c.setHeaders(hreq, req)
-
-	resp, err := c.http.Do(hreq)
+	resp, err := c.do(c.newHTTPRequest(actx, req, u))
 	if err != nil {
 		if timedOut() {
 			out.err = &Error{Kind: KindTimeout, Err: fmt.Errorf("no response within %v", c.opts.Timeout)}

@@ -16,9 +16,9 @@ import (
 type Client struct {
 	opts       Options
 	saveDir    *savedir.Dir
-	saveDirErr error       // why SaveDir cannot be used, reported by every save
-	header     http.Header // Options.Header and the User-Agent; read-only
-	http       *http.Client
+	saveDirErr error           // why SaveDir cannot be used, reported by every save
+	header     http.Header     // Options.Header and the User-Agent; read-only
+	http       *http.Client    // the caller's, or nil
 	transport  *http.Transport // nil when the caller gave the Client
 	now        func() time.Time
 }
@@ -41,7 +41,6 @@ func New(opts Options) *Client {
 		return c
 	}
 	c.transport = newTransport(o)
-	c.http = &http.Client{Transport: c.transport, CheckRedirect: checkRedirect(o.MaxRedirects)}
 	return c
 }
 
@@ -86,18 +85,6 @@ func newTransport(o Options) *http.Transport {
 		IdleConnTimeout:        90 * time.Second,
 		ExpectContinueTimeout:  time.Second,
 		MaxResponseHeaderBytes: 1 << 20,
-	}
-}
-
-func checkRedirect(limit int) func(*http.Request, []*http.Request) error {
-	return func(req *http.Request, via []*http.Request) error {
-		if s := req.URL.Scheme; s != "http" && s != "https" {
-			return fmt.Errorf("%w: %q", ErrRedirectScheme, s+":")
-		}
-		if len(via) > limit {
-			return fmt.Errorf("%w: more than %d", ErrTooManyRedirects, limit)
-		}
-		return nil
 	}
 }
 
@@ -148,8 +135,8 @@ func (c *Client) FetchAll(ctx context.Context, reqs []Request) []Result {
 // Fetch fetches one request, with retries, and returns its result. When ctx
 // is cancelled before it finishes, the result's Err wraps ctx's error.
 func (c *Client) Fetch(ctx context.Context, req Request) Result {
-	prepare(&req)
-	res, done := c.fetch(ctx, req, hooks{})
+	_, u := prepare(&req)
+	res, done := c.fetch(ctx, req, u, hooks{})
 	if !done {
 		res.Err = fmt.Errorf("request cancelled: %w", context.Cause(ctx))
 	}

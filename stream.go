@@ -39,6 +39,7 @@ type job struct {
 	index   int64  // position among the requests sent, repeats left out
 	host    string // scheme://host:port, or "" for a request that is not sent
 	req     Request
+	url     *url.URL      // req.URL parsed, or nil when not sent
 	limiter *rate.Limiter // the host's rate limiter, or nil
 }
 
@@ -164,12 +165,12 @@ func (c *Client) read(ctx context.Context, reqs iter.Seq[Request], dedup bool, i
 	var seen FingerprintSet
 	var index int64
 	for req := range reqs {
-		host := prepare(&req)
+		host, u := prepare(&req)
 		if req.Err == nil && dedup && !seen.Add(req.Fingerprint()) {
 			continue
 		}
 		select {
-		case input <- job{index: index, host: host, req: req}:
+		case input <- job{index: index, host: host, req: req, url: u}:
 			index++
 		case <-ctx.Done():
 			return
@@ -178,10 +179,11 @@ func (c *Client) read(ctx context.Context, reqs iter.Seq[Request], dedup bool, i
 }
 
 // prepare validates req, setting req.Err when it cannot be sent, and returns
-// its host key: scheme://host:port, lower case, or "" when invalid.
-func prepare(req *Request) string {
+// its host key, scheme://host:port in lower case, and its parsed URL for
+// the attempts; "" and nil when invalid.
+func prepare(req *Request) (string, *url.URL) {
 	if req.Err != nil {
-		return ""
+		return "", nil
 	}
 	u, err := req.parseURL() // once: Validate would parse it again
 	if err == nil {
@@ -189,9 +191,13 @@ func prepare(req *Request) string {
 	}
 	if err != nil {
 		req.Err = NewInputError(req.Line, req.URL, err)
-		return ""
+		return "", nil
 	}
-	return hostKey(u)
+	// As http.NewRequest does: "host:" is "host".
+	if h := u.Host; strings.HasSuffix(h, ":") && strings.LastIndex(h, ":") > strings.LastIndex(h, "]") {
+		u.Host = h[:len(h)-1]
+	}
+	return hostKey(u), u
 }
 
 // HostKey returns scheme://host:port of the request's URL in lower case,
@@ -274,7 +280,7 @@ func (w *worker) do(j job) {
 			return nil
 		}
 	}
-	res, done := w.c.fetch(w.fetchCtx, j.req, h)
+	res, done := w.c.fetch(w.fetchCtx, j.req, j.url, h)
 	if w.sched.countDone {
 		w.send(event{host: j.host, done: true})
 	}
