@@ -1,7 +1,6 @@
 package gather
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -96,7 +95,7 @@ func (c *Client) unfinished(ctx context.Context, res Result) (Result, bool) {
 }
 
 func (c *Client) retryable(ctx context.Context, out outcome) bool {
-	if errors.As(out.err, new(*SaveError)) || errors.As(out.err, new(*DeniedAddressError)) {
+	if out.err != nil && (errors.As(out.err, new(*SaveError)) || errors.As(out.err, new(*DeniedAddressError))) {
 		return false // not the server's doing: another attempt ends the same
 	}
 	switch KindOf(out.err) {
@@ -166,6 +165,7 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL) (out out
 	}
 	var file *savedir.File
 	var dst io.Writer = io.Discard
+	var body []byte // the body read into memory, when kept
 	switch {
 	case c.opts.SaveDir != "" && resp.StatusCode >= 200 && resp.StatusCode <= 299:
 		if file, err = c.createFile(req); err != nil {
@@ -181,15 +181,15 @@ func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL) (out out
 			// EOF; capped, as a server may claim any length.
 			size = int(min(cl+1, 4<<20))
 		}
-		buf := bytes.NewBuffer(make([]byte, 0, size))
+		body = make([]byte, 0, size)
+		dst = nil
 		defer func() {
 			if out.err == nil || KindOf(out.err) == KindHTTP {
-				out.body = buf.Bytes()
+				out.body = body
 			}
 		}()
-		dst = buf
 	}
-	out.bytes, err = c.readBody(resp, dst)
+	out.bytes, err = c.readBody(resp, dst, &body)
 	switch {
 	case err == nil:
 	case errors.Is(err, ErrBodyTooLarge):
@@ -234,21 +234,49 @@ func (c *Client) setHeaders(hreq *http.Request, req *Request) {
 	}
 }
 
-// readBody copies resp's body to dst, up to MaxBody.
-func (c *Client) readBody(resp *http.Response, dst io.Writer) (int64, error) {
+// readBody copies resp's body to dst, or appends it to *body when dst is
+// nil, up to MaxBody.
+func (c *Client) readBody(resp *http.Response, dst io.Writer, body *[]byte) (int64, error) {
 	limit := c.opts.MaxBody
 	r := io.Reader(resp.Body)
-	if limit >= 0 {
+	if limit >= 0 && (resp.ContentLength < 0 || c.transport == nil) {
+		// With a Content-Length (not over the limit: attempt checked),
+		// net/http's body reads no further; a caller's RoundTripper might.
 		r = io.LimitReader(resp.Body, limit+1)
 	}
-	if _, isFile := dst.(*savedir.File); isFile {
-		dst = saveWriter{dst, c.opts.SaveDir}
+	var n int64
+	var err error
+	switch dst.(type) {
+	case nil:
+		*body, err = appendAll(*body, r)
+		n = int64(len(*body))
+	case *savedir.File:
+		n, err = io.Copy(saveWriter{dst, c.opts.SaveDir}, r)
+	default:
+		n, err = io.Copy(dst, r)
 	}
-	n, err := io.Copy(dst, r)
 	if err == nil && limit >= 0 && n > limit {
 		err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
 	}
 	return n, err
+}
+
+// appendAll appends what r has to b, as io.ReadAll does, growing b only
+// when it is full.
+func appendAll(b []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return b, err
+		}
+	}
 }
 
 // createFile starts the file that req's body is saved to.

@@ -55,6 +55,14 @@ func (e *Error) Unwrap() error { return e.Err }
 // KindOf returns the Kind of err: the Kind of the first *Error in its chain,
 // or "" when there is none.
 func KindOf(err error) Kind {
+	// The common cases without errors.As, whose target escapes: one
+	// allocation per call, and KindOf is called for every result.
+	switch e := err.(type) {
+	case nil:
+		return ""
+	case *Error:
+		return e.Kind
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		return e.Kind

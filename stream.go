@@ -5,7 +5,6 @@ import (
 	"errors"
 	"iter"
 	"maps"
-	"net"
 	"net/url"
 	"slices"
 	"strings"
@@ -224,7 +223,11 @@ func hostKey(u *url.URL) string {
 			port = "443"
 		}
 	}
-	return scheme + "://" + net.JoinHostPort(strings.ToLower(u.Hostname()), port)
+	host := strings.ToLower(u.Hostname())
+	if strings.IndexByte(host, ':') >= 0 { // IPv6, as net.JoinHostPort; one allocation, not two
+		return scheme + "://[" + host + "]:" + port
+	}
+	return scheme + "://" + host + ":" + port
 }
 
 // worker fetches jobs and reports their end to the scheduler.
