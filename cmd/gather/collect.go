@@ -126,10 +126,7 @@ func runCollect(ctx context.Context, f *fetchFlags, n *natsFlags, follow bool, s
 	case interrupted:
 		return context.Cause(ctx)
 	case err != nil:
-		if f.output != "" {
-			return &exitError{code: exitUsage, err: fmt.Errorf("job %s into -o %s: %w", job.Name(), f.output, err)}
-		}
-		return &exitError{code: exitUsage, err: fmt.Errorf("job %s: %w", job.Name(), err)}
+		return jobError(job.Name(), err)
 	case failed > 0:
 		return &exitError{code: exitFailed}
 	}

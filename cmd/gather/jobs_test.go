@@ -127,5 +127,11 @@ func TestJobUsageErrors(t *testing.T) {
 		if r.code != 2 || !strings.Contains(r.stderr, tc.want) {
 			t.Errorf("gather %q: exit %d, want 2 and %q in\n%s", tc.args, r.code, tc.want, r.stderr)
 		}
+		// A server that cannot be used is not a usage error: no help hint.
+		if strings.HasPrefix(tc.want, "--nats") || strings.Contains(tc.want, "JetStream") {
+			if strings.Contains(r.stderr, "gather help") {
+				t.Errorf("gather %q: a NATS error offers usage help:\n%s", tc.args, r.stderr)
+			}
+		}
 	}
 }

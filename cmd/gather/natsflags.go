@@ -79,7 +79,7 @@ func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io
 		if ctx.Err() != nil {
 			return nil, nil, context.Cause(ctx)
 		}
-		return nil, nil, &exitError{code: exitUsage, err: fmt.Errorf("--nats %s: %w", redactURL(n.url), err)}
+		return nil, nil, natsError(n.url, err)
 	}
 	job, err := jobqueue.Open(ctx, js, n.job, jobqueue.Config{AckWait: n.ackWait})
 	if err != nil {
@@ -88,9 +88,19 @@ func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io
 			return nil, nil, context.Cause(ctx)
 		}
 		if errors.Is(err, jobqueue.ErrNoJetStream) {
-			err = fmt.Errorf("--nats %s: %w", redactURL(n.url), err)
+			return nil, nil, natsError(n.url, err)
 		}
-		return nil, nil, &exitError{code: exitUsage, err: err}
+		return nil, nil, jobError(n.job, err)
 	}
 	return nc, job, nil
+}
+
+// natsError is a NATS server that cannot be used: exit 2, naming --nats.
+func natsError(url string, err error) error {
+	return &exitError{code: exitUsage, err: &pathError{flag: "--nats", path: redactURL(url), err: err}}
+}
+
+// jobError is a job that cannot be used or went wrong: exit 2, naming --job.
+func jobError(job string, err error) error {
+	return &exitError{code: exitUsage, err: &pathError{flag: "--job", path: job, err: err}}
 }

@@ -69,7 +69,7 @@ func runSubmit(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFl
 	case ctx.Err() != nil:
 		return context.Cause(ctx)
 	case err != nil:
-		return &exitError{code: exitUsage, err: fmt.Errorf("job %s: %w", job.Name(), err)}
+		return jobError(job.Name(), err)
 	case src.err() != nil:
 		return src.err()
 	}

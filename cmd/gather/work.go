@@ -107,7 +107,7 @@ func runWork(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFlag
 	case interrupted:
 		return context.Cause(ctx)
 	case err != nil:
-		return &exitError{code: exitUsage, err: fmt.Errorf("job %s: %w", job.Name(), err)}
+		return jobError(job.Name(), err)
 	}
 	return serr
 }

@@ -63,11 +63,11 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 	}
 	cons, err := j.results.OrderedConsumer(ctx, jetstream.OrderedConsumerConfig{})
 	if err != nil {
-		return cs, fmt.Errorf("job %s: reading records: %w", j.name, err)
+		return cs, fmt.Errorf("reading records: %w", err)
 	}
 	it, err := cons.Messages(jetstream.PullMaxMessages(512))
 	if err != nil {
-		return cs, fmt.Errorf("job %s: reading records: %w", j.name, err)
+		return cs, fmt.Errorf("reading records: %w", err)
 	}
 	defer it.Stop()
 	stop := context.AfterFunc(ctx, it.Stop)
@@ -88,11 +88,15 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 			if err := flush(); err != nil {
 				return cs, err
 			}
-			if cs.State, err = j.State(ctx); err != nil && ctx.Err() == nil {
+			st, err := j.State(ctx)
+			switch {
+			case err == nil:
+				cs.State = st
+				if o.OnState != nil {
+					o.OnState(st)
+				}
+			case ctx.Err() == nil:
 				return cs, err
-			}
-			if o.OnState != nil {
-				o.OnState(cs.State)
 			}
 			if !o.Follow && cs.State.Complete() && cs.Records >= cs.State.Requests {
 				return cs, nil
@@ -111,7 +115,7 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 			if ctx.Err() != nil {
 				continue // reported at the top of the loop
 			}
-			return cs, fmt.Errorf("job %s: reading records: %w", j.name, err)
+			return cs, fmt.Errorf("reading records: %w", err)
 		default:
 			sleep(ctx, poll/4) // the consumer resets itself after a lost connection
 			continue

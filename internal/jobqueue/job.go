@@ -209,11 +209,11 @@ func (j *Job) State(ctx context.Context) (State, error) {
 	var st State
 	ri, err := j.requests.Info(ctx)
 	if err != nil {
-		return st, fmt.Errorf("job %s: %w", j.name, err)
+		return st, fmt.Errorf("reading the job's state: %w", err)
 	}
 	si, err := j.results.Info(ctx)
 	if err != nil {
-		return st, fmt.Errorf("job %s: %w", j.name, err)
+		return st, fmt.Errorf("reading the job's state: %w", err)
 	}
 	st.Requests, st.Records = int64(ri.State.Msgs), int64(si.State.Msgs)
 	st.Total, _, err = j.total(ctx)
@@ -227,11 +227,11 @@ func (j *Job) total(ctx context.Context) (n int64, rev uint64, err error) {
 		return 0, 0, nil
 	}
 	if err != nil {
-		return 0, 0, fmt.Errorf("job %s: reading the total: %w", j.name, err)
+		return 0, 0, fmt.Errorf("reading the total: %w", err)
 	}
 	n, err = strconv.ParseInt(string(e.Value()), 10, 64)
 	if err != nil {
-		return 0, 0, fmt.Errorf("job %s: the total %q is not a number", j.name, e.Value())
+		return 0, 0, fmt.Errorf("the total %q is not a number", e.Value())
 	}
 	return n, e.Revision(), nil
 }
@@ -243,7 +243,7 @@ func (j *Job) raiseTotal(ctx context.Context) (int64, error) {
 	for {
 		info, err := j.requests.Info(ctx)
 		if err != nil {
-			return 0, fmt.Errorf("job %s: %w", j.name, err)
+			return 0, fmt.Errorf("counting the requests: %w", err)
 		}
 		queued := int64(info.State.Msgs)
 		cur, rev, err := j.total(ctx)
@@ -263,7 +263,7 @@ func (j *Job) raiseTotal(ctx context.Context) (int64, error) {
 			return queued, nil
 		}
 		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
-			return 0, fmt.Errorf("job %s: recording the total: %w", j.name, err)
+			return 0, fmt.Errorf("recording the total: %w", err)
 		}
 		// Another submitter got there first: read again.
 	}

@@ -55,7 +55,7 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	limit := 2 * client.Options().Concurrency
 	cons, err := j.requests.Consumer(ctx, consumerName)
 	if err != nil {
-		return fmt.Errorf("job %s: %w", j.name, err)
+		return fmt.Errorf("%w", err)
 	}
 	event := func(format string, args ...any) {
 		if o.OnEvent != nil {
@@ -199,7 +199,7 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 		case err == nil, errors.Is(err, nats.ErrTimeout), errors.Is(err, context.DeadlineExceeded):
 			failures = 0
 		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
-			return fmt.Errorf("job %s: its queue was deleted", j.name)
+			return errors.New("its queue was deleted")
 		default:
 			// NATS is away or busy: the client reconnects on its own.
 			failures++
