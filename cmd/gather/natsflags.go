@@ -32,7 +32,7 @@ func (n *natsFlags) add(fl *pflag.FlagSet) {
 	if def == "" {
 		def = nats.DefaultURL
 	}
-	fl.StringVar(&n.url, "nats", def, "`URL` of the NATS server (a comma-separated list for a cluster; default $NATS_URL)")
+	fl.StringVar(&n.url, "nats", def, "`URL` of the NATS server, or a comma-separated list of a cluster's ($NATS_URL when set)")
 	fl.StringVar(&n.job, "job", "", "`NAME` of the job (letters, digits, - and _)")
 	fl.StringVar(&n.creds, "nats-creds", "", "NATS credentials `FILE` (JWT and NKey seed)")
 	fl.StringVar(&n.ca, "nats-ca", "", "trust the certificate authorities in PEM `FILE` for NATS over TLS")
