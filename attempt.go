@@ -30,12 +30,17 @@ type hooks struct {
 // fetch runs a request's attempts. done is false when ctx was cancelled
 // before an outcome; when ctx ended at the run's deadline, the result is of
 // KindDeadline instead.
-// u is req.URL as prepare parsed it.
-func (c *Client) fetch(ctx context.Context, req Request, u *url.URL, h hooks) (res Result, done bool) {
+// u is req.URL as prepare parsed it. at, when not nil, times the attempts;
+// its parent must be ctx.
+func (c *Client) fetch(ctx context.Context, req Request, u *url.URL, at *attemptTimer, h hooks) (res Result, done bool) {
 	res.Request = req
 	if req.Err != nil { // set by the input, or by prepare
 		res.Err = &Error{Kind: KindInvalid, Err: req.Err}
 		return res, true
+	}
+	if at == nil {
+		at = newAttemptTimer(ctx, c.opts.Timeout)
+		defer at.close()
 	}
 	for attempt := 1; ; attempt++ {
 		if attempt > 1 && h.beforeRetry != nil {
@@ -49,7 +54,7 @@ func (c *Client) fetch(ctx context.Context, req Request, u *url.URL, h hooks) (r
 		if attempt == 1 {
 			res.Started = c.now()
 		}
-		out := c.attempt(ctx, &req, u)
+		out := c.attempt(ctx, at, &req, u)
 		res.Attempts = attempt
 		if ctx.Err() != nil {
 			return c.unfinished(ctx, res)
@@ -136,14 +141,12 @@ type outcome struct {
 }
 
 // attempt sends req, whose URL is u, once, reads the body within the limits
-// and classifies the outcome.
-func (c *Client) attempt(ctx context.Context, req *Request, u *url.URL) (out outcome) {
-	actx, cancel := ctx, context.CancelFunc(func() {})
-	if c.opts.Timeout > 0 {
-		actx, cancel = context.WithTimeout(ctx, c.opts.Timeout)
-	}
-	defer cancel()
-	timedOut := func() bool { return ctx.Err() == nil && errors.Is(actx.Err(), context.DeadlineExceeded) }
+// and classifies the outcome. at gives it a context that ends at the
+// timeout; ctx is at's parent.
+func (c *Client) attempt(ctx context.Context, at *attemptTimer, req *Request, u *url.URL) (out outcome) {
+	actx := at.start()
+	defer at.stop()
+	timedOut := func() bool { return ctx.Err() == nil && attemptTimedOut(actx) }
 
 	resp, err := c.do(c.newHTTPRequest(actx, req, u))
 	if err != nil {

@@ -136,7 +136,7 @@ func (c *Client) FetchAll(ctx context.Context, reqs []Request) []Result {
 // is cancelled before it finishes, the result's Err wraps ctx's error.
 func (c *Client) Fetch(ctx context.Context, req Request) Result {
 	_, u := prepare(&req)
-	res, done := c.fetch(ctx, req, u, hooks{})
+	res, done := c.fetch(ctx, req, u, nil, hooks{})
 	if !done {
 		res.Err = fmt.Errorf("request cancelled: %w", context.Cause(ctx))
 	}

@@ -128,8 +128,10 @@ func (c *Client) stream(ctx context.Context, reqs iter.Seq[Request], dedup bool,
 	for range n {
 		workers.Go(func() {
 			defer catch()
+			at := newAttemptTimer(fetchCtx, c.opts.Timeout)
+			defer at.close()
 			for j := range work {
-				w.do(j)
+				w.do(j, at)
 			}
 		})
 	}
@@ -251,7 +253,7 @@ func (w *worker) send(ev event) {
 // errStopped ends a request's attempts when the run stops sending or ends.
 var errStopped = errors.New("stopped")
 
-func (w *worker) do(j job) {
+func (w *worker) do(j job, at *attemptTimer) {
 	if w.sendCtx.Err() != nil && j.host != "" {
 		// Stopping: a job still in the work channel is not sent. (An
 		// invalid one costs nothing and gets its record.)
@@ -283,7 +285,7 @@ func (w *worker) do(j job) {
 			return nil
 		}
 	}
-	res, done := w.c.fetch(w.fetchCtx, j.req, j.url, h)
+	res, done := w.c.fetch(w.fetchCtx, j.req, j.url, at, h)
 	if w.sched.countDone {
 		w.send(event{host: j.host, done: true})
 	}
