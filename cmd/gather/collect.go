@@ -33,7 +33,7 @@ FILE cannot be used, 130/143 when interrupted.`,
   gather collect --job crawl -o records.jsonl --resume`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runCollect(cmd.Context(), f, &n, follow, stdout, stderr)
+			return runCollect(cmd.Context(), cmd, f, &n, follow, stdout, stderr)
 		},
 	}
 	fl := cmd.Flags()
@@ -47,7 +47,7 @@ FILE cannot be used, 130/143 when interrupted.`,
 	return cmd
 }
 
-func runCollect(ctx context.Context, f *fetchFlags, n *natsFlags, follow bool, stdout, stderr io.Writer) error {
+func runCollect(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFlags, follow bool, stdout, stderr io.Writer) error {
 	switch {
 	case f.resume && f.output == "":
 		return usageErrorf("--resume needs -o FILE: the records collected so far")
@@ -56,7 +56,7 @@ func runCollect(ctx context.Context, f *fetchFlags, n *natsFlags, follow bool, s
 	case f.progress != "auto" && f.progress != "always" && f.progress != "never":
 		return usageErrorf("--progress must be auto, always or never, not %q", f.progress)
 	}
-	nc, job, err := n.open(ctx, "gather collect", f.quiet, stderr)
+	nc, job, err := n.open(ctx, cmd, f.quiet, stderr)
 	if err != nil {
 		return err
 	}

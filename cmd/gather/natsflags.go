@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/nats-io/nats.go"
+	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
 	"github.com/gatherdev/gather/internal/jobqueue"
@@ -28,11 +29,8 @@ type natsFlags struct {
 }
 
 func (n *natsFlags) add(fl *pflag.FlagSet) {
-	def := os.Getenv("NATS_URL")
-	if def == "" {
-		def = nats.DefaultURL
-	}
-	fl.StringVar(&n.url, "nats", def, "`URL` of the NATS server, or a comma-separated list of a cluster's ($NATS_URL when set)")
+	// The default is read in open, not shown: $NATS_URL may hold a password.
+	fl.StringVar(&n.url, "nats", "", "`URL` of the NATS server, or a comma-separated list of a cluster's (default $NATS_URL, else "+nats.DefaultURL+")")
 	fl.StringVar(&n.job, "job", "", "`NAME` of the job (letters, digits, - and _)")
 	fl.StringVar(&n.creds, "nats-creds", "", "NATS credentials `FILE` (JWT and NKey seed)")
 	fl.StringVar(&n.ca, "nats-ca", "", "trust the certificate authorities in PEM `FILE` for NATS over TLS")
@@ -46,7 +44,12 @@ func (n *natsFlags) add(fl *pflag.FlagSet) {
 
 // open connects to NATS and opens the job, creating it when new. The
 // caller closes the connection.
-func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io.Writer) (*nats.Conn, *jobqueue.Job, error) {
+func (n *natsFlags) open(ctx context.Context, cmd *cobra.Command, quiet bool, stderr io.Writer) (*nats.Conn, *jobqueue.Job, error) {
+	if n.url == "" {
+		if n.url = os.Getenv("NATS_URL"); n.url == "" {
+			n.url = nats.DefaultURL
+		}
+	}
 	if n.job == "" {
 		return nil, nil, usageErrorf("--job NAME is required: the name of the job")
 	}
@@ -67,13 +70,14 @@ func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io
 			return nil, nil, newPathError(flag, path, err)
 		}
 	}
+	event := func(msg string) {
+		if !quiet {
+			fmt.Fprintf(stderr, "gather: %s\n", msg)
+		}
+	}
 	nc, js, err := jobqueue.Connect(ctx, jobqueue.ConnectOptions{
-		URL: n.url, Name: name + " " + n.job, Creds: n.creds, CA: n.ca, Cert: n.cert, Key: n.key, Wait: n.wait,
-		OnEvent: func(msg string) {
-			if !quiet {
-				fmt.Fprintf(stderr, "gather: %s\n", msg)
-			}
-		},
+		URL: n.url, Name: "gather " + cmd.Name() + " " + n.job, Creds: n.creds, CA: n.ca, Cert: n.cert, Key: n.key, Wait: n.wait,
+		OnEvent: event,
 	})
 	if err != nil {
 		if ctx.Err() != nil {
@@ -81,7 +85,7 @@ func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io
 		}
 		return nil, nil, natsError(n.url, err)
 	}
-	job, err := jobqueue.Open(ctx, js, n.job, jobqueue.Config{AckWait: n.ackWait})
+	job, err := jobqueue.Open(ctx, js, n.job, jobqueue.Config{AckWait: n.ackWait, OnEvent: event})
 	if err != nil {
 		nc.Close()
 		if ctx.Err() != nil {
@@ -91,6 +95,14 @@ func (n *natsFlags) open(ctx context.Context, name string, quiet bool, stderr io
 			return nil, nil, natsError(n.url, err)
 		}
 		return nil, nil, jobError(n.job, err)
+	}
+	if cmd.Flags().Changed("ack-wait") && job.AckWait() != n.ackWait {
+		event(fmt.Sprintf("job %s has an ack wait of %s already; --ack-wait %s is not used (nats consumer edit changes it)", n.job, job.AckWait(), n.ackWait))
+	}
+	if cmd.Name() != "submit" {
+		if st, err := job.State(ctx); err == nil && st.Requests == 0 {
+			event(fmt.Sprintf("job %s has no requests yet; waiting for gather submit --job %s", n.job, n.job))
+		}
 	}
 	return nc, job, nil
 }

@@ -55,7 +55,7 @@ func runSubmit(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFl
 		return err
 	}
 	defer src.close()
-	nc, job, err := n.open(ctx, "gather submit", f.quiet, stderr)
+	nc, job, err := n.open(ctx, cmd, f.quiet, stderr)
 	if err != nil {
 		return err
 	}
@@ -64,6 +64,9 @@ func runSubmit(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFl
 	if !f.quiet {
 		fmt.Fprintf(stderr, "gather: job %s: read %d requests (%d invalid lines): %d new, %d queued already; the job has %d\n",
 			job.Name(), st.Read, st.Invalid, st.Added, st.Queued, st.Total)
+		if err != nil || ctx.Err() != nil {
+			fmt.Fprintf(stderr, "gather: the submit did not finish; submitting the same input again adds only what is missing\n")
+		}
 	}
 	switch {
 	case ctx.Err() != nil:

@@ -58,7 +58,7 @@ func runWork(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFlag
 	if err != nil {
 		return err
 	}
-	nc, job, err := n.open(ctx, "gather work", f.quiet, stderr)
+	nc, job, err := n.open(ctx, cmd, f.quiet, stderr)
 	if err != nil {
 		return err
 	}
@@ -78,11 +78,6 @@ func runWork(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFlag
 			stats.Add(r)
 			if pr != nil {
 				pr.add(r)
-			}
-		},
-		OnEvent: func(msg string) {
-			if !f.quiet {
-				fmt.Fprintf(stderr, "gather: %s\n", msg)
 			}
 		},
 	})

@@ -10,12 +10,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/gatherdev/gather"
+	"github.com/gatherdev/gather/internal/journal"
 )
 
 // CollectOptions tune Collect.
 type CollectOptions struct {
-	// Have reports whether the output holds fp's record already (from an
-	// earlier collect); such records are counted, not written again.
+	// Have reports whether the output holds the record whose key (as
+	// journal.Key reads it) is fp already, from an earlier collect; such
+	// records are counted, not written again.
 	Have func(fp gather.Fingerprint) bool
 	// Write writes one record (a JSON object, without newline).
 	Write func(fp gather.Fingerprint, record []byte) error
@@ -82,21 +84,27 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 		return o.Flush()
 	}
 	var lastSeq uint64
-	idle := false
+	idle := true // look at the job first
+	failures := 0
 	for {
-		if idle || cs.State.Total == 0 {
+		if idle {
 			if err := flush(); err != nil {
 				return cs, err
 			}
 			st, err := j.State(ctx)
 			switch {
 			case err == nil:
-				cs.State = st
+				cs.State, failures = st, 0
 				if o.OnState != nil {
 					o.OnState(st)
 				}
 			case ctx.Err() == nil:
-				return cs, err
+				// NATS is away: the connection comes back by itself.
+				if failures++; failures == 1 {
+					j.event("%v; trying again", err)
+				}
+				sleep(ctx, gather.FullJitter(failures, 100*time.Millisecond, 5*time.Second))
+				continue
 			}
 			if !o.Follow && cs.State.Complete() && cs.Records >= cs.State.Requests {
 				return cs, nil
@@ -128,6 +136,9 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 		fp, err := subjectKey(msg.Subject())
 		if err != nil {
 			continue // not one of ours
+		}
+		if key, _, err := journal.Key(msg.Data()); err == nil {
+			fp = key // what the output's journal knows it by
 		}
 		cs.Records++
 		fresh := o.Have == nil || !o.Have(fp)

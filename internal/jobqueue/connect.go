@@ -2,6 +2,7 @@ package jobqueue
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -68,7 +69,9 @@ func Connect(ctx context.Context, o ConnectOptions) (*nats.Conn, jetstream.JetSt
 	start := time.Now()
 	for attempt := 1; ; attempt++ {
 		nc, err = nats.Connect(o.URL, opts...)
-		if err == nil || time.Since(start) >= o.Wait {
+		// Only a server that does not answer is waited for; a refusal
+		// (credentials, TLS) is final.
+		if err == nil || !errors.Is(err, nats.ErrNoServers) || time.Since(start) >= o.Wait {
 			break
 		}
 		if attempt == 1 {

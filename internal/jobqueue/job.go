@@ -8,7 +8,11 @@
 //   - the stream gather-NAME-results, one record per request on the subject
 //     gather.NAME.res.FINGERPRINT;
 //   - the key-value bucket gather-NAME, whose key "total" holds how many
-//     requests were submitted.
+//     requests were submitted;
+//   - the key-value bucket gather-NAME-submits, where each submit running
+//     keeps a key alive (it expires SubmitTTL after its submitter dies), so
+//     that workers do not take a job for complete while its list is still
+//     coming.
 //
 // Both streams keep at most one message per subject and refuse a second
 // one (DiscardNewPerSubject), and every publish also expects its subject to
@@ -68,7 +72,9 @@ type Job struct {
 	requests jetstream.Stream
 	results  jetstream.Stream
 	kv       jetstream.KeyValue
+	submits  jetstream.KeyValue
 	ackWait  time.Duration
+	onEvent  func(string)
 }
 
 // Config tunes what Open creates.
@@ -76,7 +82,13 @@ type Config struct {
 	// AckWait is the workers' consumer's ack wait when Open creates it;
 	// zero means DefaultAckWait. An existing consumer keeps its own.
 	AckWait time.Duration
+	// OnEvent, when not nil, hears about trouble the job's commands ride
+	// out: a lost connection, a publish tried again, a message dropped.
+	OnEvent func(msg string)
 }
+
+// SubmitTTL is how long a submit's key outlives its last sign of life.
+const SubmitTTL = 30 * time.Second
 
 // ErrNoJetStream is returned when the NATS server does not run JetStream.
 var ErrNoJetStream = errors.New("JetStream is not enabled on this NATS server (start nats-server with -js)")
@@ -94,7 +106,7 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, cfg Config) 
 		}
 		return nil, fmt.Errorf("reaching JetStream: %w", err)
 	}
-	j := &Job{name: name, js: js}
+	j := &Job{name: name, js: js, onEvent: cfg.OnEvent}
 	var err error
 	if j.requests, err = ensureStream(ctx, js, j.streamConfig("requests", "req")); err != nil {
 		return nil, err
@@ -102,15 +114,12 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, cfg Config) 
 	if j.results, err = ensureStream(ctx, js, j.streamConfig("results", "res")); err != nil {
 		return nil, err
 	}
-	bucket := "gather-" + name
-	if j.kv, err = js.KeyValue(ctx, bucket); errors.Is(err, jetstream.ErrBucketNotFound) {
-		j.kv, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: bucket, Description: "gather job " + name})
-		if errors.Is(err, jetstream.ErrBucketExists) {
-			j.kv, err = js.KeyValue(ctx, bucket)
-		}
+	if j.kv, err = ensureBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "gather-" + name, Description: "gather job " + name}); err != nil {
+		return nil, err
 	}
-	if err != nil {
-		return nil, fmt.Errorf("bucket %s: %w", bucket, err)
+	if j.submits, err = ensureBucket(ctx, js, jetstream.KeyValueConfig{Bucket: "gather-" + name + "-submits",
+		Description: "gather job " + name + ": submits running", TTL: SubmitTTL}); err != nil {
+		return nil, err
 	}
 	ackWait := cfg.AckWait
 	if ackWait <= 0 {
@@ -125,6 +134,7 @@ func Open(ctx context.Context, js jetstream.JetStream, name string, cfg Config) 
 			AckWait:       ackWait,
 			MaxDeliver:    -1,
 			MaxAckPending: -1,
+			MaxWaiting:    4096, // pulls waiting at once: one per idle worker
 			DeliverPolicy: jetstream.DeliverAllPolicy,
 		})
 		if errors.Is(err, jetstream.ErrConsumerExists) {
@@ -150,6 +160,27 @@ func (j *Job) streamConfig(kind, token string) jetstream.StreamConfig {
 		MaxMsgsPerSubject:    1,
 		Discard:              jetstream.DiscardNew,
 		DiscardNewPerSubject: true,
+	}
+}
+
+func ensureBucket(ctx context.Context, js jetstream.JetStream, cfg jetstream.KeyValueConfig) (jetstream.KeyValue, error) {
+	kv, err := js.KeyValue(ctx, cfg.Bucket)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		kv, err = js.CreateKeyValue(ctx, cfg)
+		if errors.Is(err, jetstream.ErrBucketExists) {
+			kv, err = js.KeyValue(ctx, cfg.Bucket)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("bucket %s: %w", cfg.Bucket, err)
+	}
+	return kv, nil
+}
+
+// event tells Config.OnEvent.
+func (j *Job) event(format string, args ...any) {
+	if j.onEvent != nil {
+		j.onEvent(fmt.Sprintf(format, args...))
 	}
 }
 
@@ -197,11 +228,15 @@ type State struct {
 	Requests int64
 	// Records is how many of them have a record.
 	Records int64
+	// Submitting is how many submits are running, as far as State looked:
+	// it counts them only when every queued request has a record.
+	Submitting int
 }
 
-// Complete reports whether every submitted request has a record.
+// Complete reports whether every submitted request has a record and no
+// submit is still adding requests.
 func (s State) Complete() bool {
-	return s.Requests > 0 && s.Records >= s.Requests && s.Records >= s.Total
+	return s.Requests > 0 && s.Records >= s.Requests && s.Records >= s.Total && s.Submitting == 0
 }
 
 // State reads the job's state from the server.
@@ -216,8 +251,17 @@ func (j *Job) State(ctx context.Context) (State, error) {
 		return st, fmt.Errorf("reading the job's state: %w", err)
 	}
 	st.Requests, st.Records = int64(ri.State.Msgs), int64(si.State.Msgs)
-	st.Total, _, err = j.total(ctx)
-	return st, err
+	if st.Total, _, err = j.total(ctx); err != nil {
+		return st, err
+	}
+	if st.Requests > 0 && st.Records >= st.Requests {
+		keys, err := j.submits.Keys(ctx)
+		if err != nil && !errors.Is(err, jetstream.ErrNoKeysFound) {
+			return st, fmt.Errorf("reading the submits running: %w", err)
+		}
+		st.Submitting = len(keys)
+	}
+	return st, nil
 }
 
 // total returns the recorded total and its revision (0 when none yet).
@@ -262,7 +306,7 @@ func (j *Job) raiseTotal(ctx context.Context) (int64, error) {
 		if err == nil {
 			return queued, nil
 		}
-		if !errors.Is(err, jetstream.ErrKeyExists) && !isWrongLastSequence(err) {
+		if !errors.Is(err, jetstream.ErrKeyExists) && !errors.Is(err, jetstream.ErrKeyRevisionMismatch) && !isWrongLastSequence(err) {
 			return 0, fmt.Errorf("recording the total: %w", err)
 		}
 		// Another submitter got there first: read again.
@@ -274,11 +318,16 @@ func (j *Job) raiseTotal(ctx context.Context) (int64, error) {
 // queued, or the record already stored.
 func isWrongLastSequence(err error) bool {
 	var apiErr *jetstream.APIError
-	return errors.As(err, &apiErr) && apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence
+	return errors.As(err, &apiErr) && (apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequence ||
+		apiErr.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant) // clustered streams
 }
 
-// permanent reports whether a publish error will not go away by trying
-// again on this connection.
+// permanent reports whether an error will not go away by trying again on
+// this connection: it is closed, the message is too big, or the server
+// refused it for a reason of its own (limits, a deleted stream) rather than
+// for being busy or between leaders (5xx, 408).
 func permanent(err error) bool {
-	return errors.Is(err, nats.ErrConnectionClosed)
+	var apiErr *jetstream.APIError
+	return errors.Is(err, nats.ErrConnectionClosed) || errors.Is(err, nats.ErrMaxPayload) ||
+		(errors.As(err, &apiErr) && !isWrongLastSequence(err) && apiErr.Code < 500 && apiErr.Code != 408)
 }

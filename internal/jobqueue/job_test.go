@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
@@ -144,28 +145,38 @@ func TestWireRoundTrip(t *testing.T) {
 		{URL: "http://a/"},
 		{URL: "http://a/", Method: "PUT", Header: map[string][]string{"X-K": {"v"}}, Body: []byte{0, 0xff, 'x'}, ID: "id-1", Line: 4},
 		{URL: "http://a/", Method: "POST", Body: []byte{}},
+		{URL: "http://a/?q=caf\xe9", ID: "\xff", Header: map[string][]string{"X-Legacy": {"ok", "caf\xe9"}, "X-Text": {"t"}}},
 		{Line: 3, Err: gather.NewInputError(3, "{bad json", errors.New("malformed JSON"))},
+		{Line: 5, Err: gather.NewInputError(5, "\xfe\xff", errors.New("not UTF-8"))},
 	} {
-		data, err := encodeRequest(&req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		got, err := decodeRequest(data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if got.Fingerprint() != req.Fingerprint() {
-			t.Errorf("%s: fingerprint changed in transit", data)
-		}
-		if got.Method != req.Method || got.ID != req.ID || string(got.Body) != string(req.Body) || (got.Body == nil) != (req.Body == nil) || got.Line != req.Line {
-			t.Errorf("%s: decoded %+v, want %+v", data, got, req)
-		}
+		checkRoundTrip(t, req)
+	}
+}
+
+// checkRoundTrip checks that req arrives byte for byte.
+func checkRoundTrip(t *testing.T, req gather.Request) {
+	t.Helper()
+	data, err := encodeRequest(&req)
+	if err != nil {
+		t.Fatalf("%+v: %v", req, err)
+	}
+	got, err := decodeRequest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Fingerprint() != req.Fingerprint() {
+		t.Errorf("%s: fingerprint changed in transit", data)
+	}
+	if got.URL != req.URL || got.Method != req.Method || got.ID != req.ID || string(got.Body) != string(req.Body) ||
+		(got.Body == nil) != (req.Body == nil) || got.Line != req.Line || fmt.Sprint(got.Header) != fmt.Sprint(req.Header) {
+		t.Errorf("%s: decoded %+v, want %+v", data, got, req)
 	}
 }
 
 func FuzzDecodeRequest(f *testing.F) {
 	f.Add([]byte(`{"url":"http://a/","method":"POST","body":"AAE=","header":{"K":["v"]}}`))
 	f.Add([]byte(`{"line":3,"invalid":"x","fault":"bad"}`))
+	f.Add([]byte(`{"url64":"aHR0cDovL2Ev6Q==","header64":{"K":["6Q=="]}}`))
 	f.Add([]byte(`not json`))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		req, err := decodeRequest(data)
@@ -175,12 +186,26 @@ func FuzzDecodeRequest(f *testing.F) {
 		// What decodes encodes again to the same request.
 		again, err := encodeRequest(&req)
 		if err != nil {
-			t.Fatalf("%q decoded to %+v, which does not encode: %v", data, req, err)
+			return // a header name that is not text: submit never makes one
 		}
 		back, err := decodeRequest(again)
 		if err != nil || back.Fingerprint() != req.Fingerprint() {
 			t.Fatalf("%q: round trip changed the request: %v", data, err)
 		}
+	})
+}
+
+// FuzzWireRoundTrip sends requests of arbitrary bytes through the wire
+// format: each must arrive byte for byte.
+func FuzzWireRoundTrip(f *testing.F) {
+	f.Add("http://a/?q=caf\xe9", "GET", "", "v", []byte(nil))
+	f.Add("http://a/", "POST", "id", "caf\xe9", []byte{0, 1})
+	f.Fuzz(func(t *testing.T, url, method, id, value string, body []byte) {
+		if !utf8.ValidString(method) {
+			method = "GET" // submit's input only holds valid methods
+		}
+		checkRoundTrip(t, gather.Request{URL: url, Method: method, ID: id, Body: body, Header: map[string][]string{"X-V": {value}}})
+		checkRoundTrip(t, gather.Request{Line: 1, Err: gather.NewInputError(1, url, errors.New(value))})
 	})
 }
 
@@ -202,6 +227,7 @@ func TestWorkersOneKilled(t *testing.T) {
 	reqs = append(reqs,
 		gather.Request{URL: srv.URL + "/status/404?i=x"},
 		gather.Request{URL: srv.URL + "/flaky/1?i=y"},
+		gather.Request{URL: srv.URL + "/status/200?q=caf\xe9"}, // not UTF-8: still fetched, not invalid
 		gather.Request{Line: 7, Err: gather.NewInputError(7, "nope", errors.New("no scheme"))},
 	)
 	if _, err := j.Submit(context.Background(), seqOf(reqs)); err != nil {
@@ -365,6 +391,29 @@ func TestWorkerRidesOutServerRestart(t *testing.T) {
 			OnResult: func(*gather.Result) { results.Add(1) },
 		})
 	}()
+	collected := make(chan int, 1)
+	go func() {
+		cnc, cjs, err := Connect(context.Background(), ConnectOptions{URL: url})
+		if err != nil {
+			t.Error(err)
+			collected <- -1
+			return
+		}
+		defer cnc.Close()
+		c, err := Open(context.Background(), cjs, "restart", Config{})
+		if err != nil {
+			t.Error(err)
+			collected <- -1
+			return
+		}
+		n := 0
+		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+		defer cancel()
+		if _, err := c.Collect(ctx, CollectOptions{Write: func(gather.Fingerprint, []byte) error { n++; return nil }, Poll: 50 * time.Millisecond}); err != nil {
+			t.Errorf("Collect across the restart: %v", err)
+		}
+		collected <- n
+	}()
 	for results.Load() < 20 {
 		time.Sleep(time.Millisecond)
 	}
@@ -382,6 +431,9 @@ func TestWorkerRidesOutServerRestart(t *testing.T) {
 	}
 	if events.Load() < 2 {
 		t.Errorf("%d connection events, want the loss and the reconnection", events.Load())
+	}
+	if n := <-collected; n != len(reqs) {
+		t.Errorf("a collect running across the restart got %d records, want %d", n, len(reqs))
 	}
 	_, js2 := connect(t, url)
 	if got := collectAll(t, openJob(t, js2, "restart", 0)); len(got) != len(reqs) {
@@ -417,5 +469,102 @@ func TestFollowWaitsForMore(t *testing.T) {
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Work after cancel: %v, want context.Canceled", err)
+	}
+}
+
+// TestWorkersWaitForARunningSubmit checks that workers which catch up with
+// a submit still running do not take the job for complete.
+func TestWorkersWaitForARunningSubmit(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	ns := natstest.Start(t, natstest.Options{})
+	_, js := connect(t, ns.ClientURL())
+	j := openJob(t, js, "slowsubmit", 0)
+	var results atomic.Int64
+	done := make(chan error, 1)
+	submitted := make(chan error, 1)
+	go func() {
+		_, err := j.Submit(context.Background(), func(yield func(gather.Request) bool) {
+			for i := range 20 {
+				if i == 10 {
+					// The workers catch up and find nothing more queued.
+					for results.Load() < 10 {
+						time.Sleep(time.Millisecond)
+					}
+					time.Sleep(300 * time.Millisecond)
+				}
+				if !yield(gather.Request{URL: fmt.Sprintf("%s/status/200?i=%d", srv.URL, i)}) {
+					return
+				}
+			}
+		})
+		submitted <- err
+	}()
+	for i := 0; ; i++ { // the worker starts once something is queued
+		if st, err := j.State(context.Background()); err == nil && st.Requests > 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	go func() {
+		done <- j.Work(context.Background(), WorkOptions{Poll: 20 * time.Millisecond, OnResult: func(*gather.Result) { results.Add(1) }})
+	}()
+	if err := <-submitted; err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if results.Load() != 20 {
+		t.Fatalf("the worker returned after %d of 20 requests", results.Load())
+	}
+}
+
+// TestSubmitTooBigForAMessage checks that a request larger than the
+// server's max_payload becomes an invalid record rather than a hang.
+func TestSubmitTooBigForAMessage(t *testing.T) {
+	ns := natstest.Start(t, natstest.Options{})
+	nc, js := connect(t, ns.ClientURL())
+	j := openJob(t, js, "big", 0)
+	big := make([]byte, nc.MaxPayload())
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	st, err := j.Submit(ctx, seqOf([]gather.Request{{URL: "http://127.0.0.1:1/", Method: "POST", Body: big, Line: 1}}))
+	if err != nil || st.Added != 1 || st.Invalid != 1 {
+		t.Fatalf("submit of a request too big for a message: %+v, %v; want it queued as invalid", st, err)
+	}
+}
+
+// TestWorkerWhoseConnectionCloses checks that a worker stops, with an
+// error, when its connection to NATS is closed for good.
+func TestWorkerWhoseConnectionCloses(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	ns := natstest.Start(t, natstest.Options{})
+	_, js := connect(t, ns.ClientURL())
+	j := openJob(t, js, "closed", 0)
+	var reqs []gather.Request
+	for i := range 100 {
+		reqs = append(reqs, gather.Request{URL: fmt.Sprintf("%s/delay/50?i=%d", srv.URL, i)})
+	}
+	if _, err := j.Submit(context.Background(), seqOf(reqs)); err != nil {
+		t.Fatal(err)
+	}
+	wnc, wjs := connect(t, ns.ClientURL())
+	w := openJob(t, wjs, "closed", 0)
+	var results atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- w.Work(context.Background(), WorkOptions{Fetch: gather.Options{Concurrency: 4}, OnResult: func(*gather.Result) { results.Add(1) }})
+	}()
+	for results.Load() < 5 {
+		time.Sleep(time.Millisecond)
+	}
+	wnc.Close()
+	select {
+	case err := <-done:
+		if err == nil {
+			t.Fatal("Work on a closed connection returned nil")
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("Work on a closed connection did not return")
 	}
 }

@@ -32,8 +32,6 @@ type WorkOptions struct {
 	// OnResult, when not nil, is called with each result before its record
 	// is published, on the goroutine that called Work.
 	OnResult func(*gather.Result)
-	// OnEvent, when not nil, hears about trouble the worker rides out.
-	OnEvent func(msg string)
 }
 
 // Work fetches the job's requests until every submitted request has a
@@ -57,12 +55,6 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	if err != nil {
 		return fmt.Errorf("%w", err)
 	}
-	event := func(format string, args ...any) {
-		if o.OnEvent != nil {
-			o.OnEvent(fmt.Sprintf(format, args...))
-		}
-	}
-
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
 	h := newHeld()
@@ -75,7 +67,7 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	var pullErr, pubErr error
 	var wg sync.WaitGroup
 	wg.Go(func() {
-		pullErr = j.pull(runCtx, cons, h, in, limit, o, event)
+		pullErr = j.pull(runCtx, cons, h, in, limit, o)
 		if pullErr != nil {
 			stopRun(pullErr)
 		}
@@ -85,7 +77,8 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	pubDone := make(chan struct{})
 	go func() {
 		defer close(pubDone)
-		pubErr = j.acker(pubCtx, pubs, h)
+		// When records cannot be stored, the worker stops taking requests.
+		pubErr = j.acker(pubCtx, pubs, h, stopRun)
 	}()
 
 	maxRecord := j.js.Conn().MaxPayload() - 4096
@@ -94,7 +87,7 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 		if o.OnResult != nil {
 			o.OnResult(&res)
 		}
-		fp := res.Request.Fingerprint()
+		fp := res.Request.Fingerprint() // the subject's: take made sure
 		buf = record.Append(buf[:0], &res, o.Record)
 		if int64(len(buf)) > maxRecord {
 			res = recordTooLarge(res, len(buf), maxRecord)
@@ -137,7 +130,8 @@ type publication struct {
 
 // acker acks each request once its record is stored (or was stored
 // already, by a worker that died before acking).
-func (j *Job) acker(ctx context.Context, pubs <-chan publication, h *held) error {
+// On its first error it calls stop, and drains pubs without acking.
+func (j *Job) acker(ctx context.Context, pubs <-chan publication, h *held, stop func(error)) error {
 	var first error
 	for p := range pubs {
 		if first != nil {
@@ -145,6 +139,7 @@ func (j *Job) acker(ctx context.Context, pubs <-chan publication, h *held) error
 		}
 		if _, err := j.settle(ctx, p.fut, p.msg, p.err); err != nil {
 			first = err
+			stop(err)
 			continue
 		}
 		h.ack(p.fp)
@@ -156,14 +151,15 @@ func (j *Job) acker(ctx context.Context, pubs <-chan publication, h *held) error
 // and feeds them to in, which it closes when it returns: when ctx ends,
 // when the job is complete (unless following), or on an error that will
 // not pass.
-func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in chan<- gather.Request, limit int, o WorkOptions, event func(string, ...any)) error {
+func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in chan<- gather.Request, limit int, o WorkOptions) error {
 	defer close(in)
 	poll := o.Poll
 	if poll <= 0 {
 		poll = DefaultPoll
 	}
 	failures := 0
-	busy := true // so that a worker started on a complete job returns at once
+	busy := true     // so that a worker started on a complete job returns at once
+	flowing := false // the last pull brought requests
 	for ctx.Err() == nil {
 		// Pull in batches of at least half the limit: a pull per finished
 		// request would cost a round trip each.
@@ -183,7 +179,7 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 			}
 		}
 		wait := poll
-		if held > 0 {
+		if held > 0 && flowing {
 			wait = min(poll, 50*time.Millisecond) // busy: come back soon for more
 		}
 		batch, err := cons.Fetch(limit-held, jetstream.FetchMaxWait(wait))
@@ -191,7 +187,7 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 		if err == nil {
 			for msg := range batch.Messages() {
 				n++
-				j.take(ctx, msg, h, in, event)
+				j.take(ctx, msg, h, in)
 			}
 			err = batch.Error()
 		}
@@ -200,15 +196,18 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 			failures = 0
 		case errors.Is(err, jetstream.ErrConsumerDeleted), errors.Is(err, jetstream.ErrConsumerNotFound):
 			return errors.New("its queue was deleted")
+		case permanent(err) || j.js.Conn().IsClosed():
+			return fmt.Errorf("pulling requests: %w", err)
 		default:
 			// NATS is away or busy: the client reconnects on its own.
 			failures++
 			if failures == 1 {
-				event("pulling requests: %v; trying again", err)
+				j.event("pulling requests: %v; trying again", err)
 			}
 			sleep(ctx, gather.FullJitter(failures, 100*time.Millisecond, 5*time.Second))
 			continue
 		}
+		flowing = n > 0
 		if n > 0 || held == 0 {
 			busy = true // look at the job when next idle
 		}
@@ -217,11 +216,16 @@ func (j *Job) pull(ctx context.Context, cons jetstream.Consumer, h *held, in cha
 }
 
 // take holds msg and hands its request to the engine.
-func (j *Job) take(ctx context.Context, msg jetstream.Msg, h *held, in chan<- gather.Request, event func(string, ...any)) {
+func (j *Job) take(ctx context.Context, msg jetstream.Msg, h *held, in chan<- gather.Request) {
 	fp, err := subjectKey(msg.Subject())
 	if err != nil {
-		event("dropping a message on %s: %v", msg.Subject(), err)
-		_ = msg.TermWithReason("not a gather request")
+		// Not something submit made, and it cannot have a record: out of
+		// the job with it, or the job could never be complete.
+		j.event("removing a message that is not a request on %s", msg.Subject())
+		if md, err := msg.Metadata(); err == nil {
+			_ = j.requests.DeleteMsg(ctx, md.Sequence.Stream)
+		}
+		_ = msg.Ack()
 		return
 	}
 	if !h.add(fp, msg) {
@@ -239,10 +243,17 @@ func (j *Job) take(ctx context.Context, msg jetstream.Msg, h *held, in chan<- ga
 	if err == nil && req.Fingerprint() != fp {
 		err = errors.New("its fingerprint does not match its subject")
 	}
+	if err == nil && req.Err == nil {
+		// The engine would record a request it refuses under another
+		// fingerprint; it is recorded here, under the one it was queued by.
+		if verr := req.Validate(); verr != nil {
+			err = verr
+		}
+	}
 	if err != nil {
-		// Not something submit made; it gets an invalid record under its
-		// subject all the same, so that the job can complete.
-		res := gather.Result{Request: gather.Request{Err: gather.NewInputError(0, string(msg.Data()), err)}}
+		// It gets an invalid record under its subject all the same, so
+		// that the job can complete.
+		res := gather.Result{Request: gather.Request{Err: gather.NewInputError(req.Line, string(msg.Data()), err)}}
 		res.Err = &gather.Error{Kind: gather.KindInvalid, Err: res.Request.Err}
 		rec := record.Append(nil, &res, record.Options{})
 		m := &nats.Msg{Subject: j.resultSubject(fp), Data: bytes.TrimSuffix(rec, []byte{'\n'})}

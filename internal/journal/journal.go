@@ -288,10 +288,11 @@ type wire struct {
 // string "url" or a string "input".
 //
 // The key is the gather.Fingerprint of the request the record stands for:
-// for an invalid input line (error kind "invalid" with "input"), that of a
-// request whose Err is gather.NewInputError("line", "input", ...), with line
-// 0 when the record has none; else the record's "fp"; else its non-empty
-// "id"; else its method and URL.
+// the record's "fp" when it has one (its request could not be rebuilt from
+// the rest); for an invalid input line (error kind "invalid" with "input"),
+// that of a request whose Err is gather.NewInputError("line", "input", ...),
+// with line 0 when the record has none; else its non-empty "id"; else its
+// method and URL.
 func Key(line []byte) (gather.Fingerprint, bool, error) {
 	if !isObject(line) {
 		return gather.Fingerprint{}, false, errors.New("not a JSON object")
@@ -313,6 +314,13 @@ func Key(line []byte) (gather.Fingerprint, bool, error) {
 		return gather.Fingerprint{}, false, errors.New(`no string "url" or "input"`)
 	}
 	ok := *w.OK
+	if w.FP != nil {
+		fp, err := gather.ParseFingerprint(*w.FP)
+		if err != nil {
+			return gather.Fingerprint{}, false, fmt.Errorf(`"fp": %w`, err)
+		}
+		return fp, ok, nil
+	}
 	if w.Input != nil && errorKind(w.Error) == string(gather.KindInvalid) {
 		var n int64
 		if w.Line != nil {
@@ -320,13 +328,6 @@ func Key(line []byte) (gather.Fingerprint, bool, error) {
 		}
 		r := gather.Request{Err: gather.NewInputError(n, *w.Input, errInvalid)}
 		return r.Fingerprint(), ok, nil
-	}
-	if w.FP != nil {
-		fp, err := gather.ParseFingerprint(*w.FP)
-		if err != nil {
-			return gather.Fingerprint{}, false, fmt.Errorf(`"fp": %w`, err)
-		}
-		return fp, ok, nil
 	}
 	if w.ID != nil && *w.ID != "" {
 		r := gather.Request{ID: *w.ID}

@@ -574,3 +574,21 @@ func TestEach(t *testing.T) {
 		t.Errorf("a line that is not a record: %v, want an error naming line 2", err)
 	}
 }
+
+// TestKeyOfTextThatIsNotUTF8 checks that a record whose request holds bytes
+// a JSON string cannot keep (a URL in a legacy encoding, an id, an invalid
+// line) still has its request's key, so that --resume and collect --resume
+// know it.
+func TestKeyOfTextThatIsNotUTF8(t *testing.T) {
+	for _, r := range []*gather.Result{
+		{Request: gather.Request{URL: "http://h/?q=caf\xe9"}, Status: 200},
+		{Request: gather.Request{URL: "http://h/", ID: "id-\xff"}, Status: 200},
+		{Request: gather.Request{URL: "http://h/", Method: "POST", Body: []byte("x")}, Status: 200},
+		invalidResult(4, "caf\xe9 is not a url", ""),
+	} {
+		got, _, err := Key(bytes.TrimSuffix(rec(r), []byte("\n")))
+		if err != nil || got != key(r) {
+			t.Errorf("%s: key %s, %v; want %s", rec(r), got, err, key(r))
+		}
+	}
+}

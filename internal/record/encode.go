@@ -20,6 +20,21 @@ type Options struct {
 	NoBody bool
 }
 
+// needsFingerprint reports whether a record must carry its request's
+// fingerprint because what it shows of the request cannot rebuild it when a
+// run is resumed: requests that differ only in their body (the record
+// keeps the fingerprint, not the body), and text that is not UTF-8, which
+// a JSON string cannot hold byte for byte.
+func needsFingerprint(req *gather.Request, inputErr *gather.InputError) bool {
+	switch {
+	case inputErr != nil:
+		return !utf8.ValidString(inputErr.Input)
+	case req.ID != "":
+		return !utf8.ValidString(req.ID)
+	}
+	return len(req.Body) > 0 || !utf8.ValidString(req.URL) || !utf8.ValidString(req.Method)
+}
+
 // Append appends r's record, a JSON object and a newline, to dst.
 func Append(dst []byte, r *gather.Result, o Options) []byte {
 	req := &r.Request
@@ -40,9 +55,8 @@ func Append(dst []byte, r *gather.Result, o Options) []byte {
 	if req.ID != "" {
 		e.key("id")
 		e.string(req.ID)
-	} else if len(req.Body) > 0 && !invalid {
-		// Requests that differ only in their body are told apart by it
-		// when a run is resumed; the record keeps its fingerprint, not the body.
+	}
+	if needsFingerprint(req, inputErr) {
 		e.key("fp")
 		fp := req.Fingerprint()
 		e.b = append(e.b, '"')

@@ -18,7 +18,7 @@ import (
 
 // keyOrder is the documented order of a record's keys.
 var keyOrder = []string{
-	"url", "method", "id", "ok", "status", "attempts", "started", "elapsed_ms",
+	"url", "method", "id", "fp", "ok", "status", "attempts", "started", "elapsed_ms",
 	"bytes", "content_type", "body", "body_encoding", "error", "input", "line",
 }
 
@@ -329,7 +329,7 @@ func TestAppend(t *testing.T) {
 		{
 			name:   "invalid input with bad utf-8 and controls",
 			r:      invalidResult(3, "\xff\x00\n\"x", errors.New("bad\tline")),
-			want:   `{"ok":false,"attempts":0,"error":{"kind":"invalid","message":"bad\tline"},"input":"\ufffd\u0000\n\"x","line":3}`,
+			want:   `{"fp":"e6ed50cca817feab57cb18d9cd6dafd0","ok":false,"attempts":0,"error":{"kind":"invalid","message":"bad\tline"},"input":"\ufffd\u0000\n\"x","line":3}`,
 			absent: []string{"url"},
 		},
 		{
