@@ -36,7 +36,7 @@ type WorkOptions struct {
 
 // Work fetches the job's requests until every submitted request has a
 // record (or, with Follow, until ctx ends). It holds at most twice the
-// concurrency of requests at once, keeps each one it holds alive with
+// concurrency of requests at once (16 times with per-host controls), keeps each one it holds alive with
 // in-progress acks, and acks a request only after its record is stored in
 // the results stream. When ctx ends, requests in flight have
 // Fetch.Grace to finish; their records are stored, and the requests left
@@ -50,7 +50,14 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	opts.Ordered = false
 	client := gather.New(opts)
 	defer client.Close()
-	limit := 2 * client.Options().Concurrency
+	// Hold twice the concurrency; with per-host controls, enough more that
+	// requests for other hosts can go while one host's wait, as fetch's
+	// read-ahead does.
+	co := client.Options()
+	limit := 2 * co.Concurrency
+	if co.PerHost > 0 || co.RatePerHost > 0 {
+		limit = max(limit, min(16*co.Concurrency, 10000))
+	}
 	cons, err := j.requests.Consumer(ctx, consumerName)
 	if err != nil {
 		return fmt.Errorf("%w", err)
