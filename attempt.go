@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"sync"
 	"time"
 
 	"github.com/gatherdev/gather/internal/savedir"
@@ -254,15 +255,21 @@ func (c *Client) readBody(resp *http.Response, dst io.Writer, body *[]byte) (int
 		*body, err = appendAll(*body, r)
 		n = int64(len(*body))
 	case *savedir.File:
-		n, err = io.Copy(saveWriter{dst, c.opts.SaveDir}, r)
+		// io.Copy would allocate 32 KiB a body: a File has no ReadFrom.
+		buf := copyBuffers.Get().(*[]byte)
+		n, err = io.CopyBuffer(saveWriter{dst, c.opts.SaveDir}, r, *buf)
+		copyBuffers.Put(buf)
 	default:
-		n, err = io.Copy(dst, r)
+		n, err = io.Copy(dst, r) // io.Discard: its ReadFrom pools its buffer
 	}
 	if err == nil && limit >= 0 && n > limit {
 		err = fmt.Errorf("%w: more than %d bytes", ErrBodyTooLarge, limit)
 	}
 	return n, err
 }
+
+// copyBuffers are the buffers that bodies are saved through; none escapes.
+var copyBuffers = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
 
 // appendAll appends what r has to b, as io.ReadAll does, growing b only
 // when it is full.

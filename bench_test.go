@@ -119,10 +119,14 @@ func BenchmarkFetchLoopback(b *testing.B) {
 	}{
 		{"own-transport", gather.Options{}},
 		{"caller-client", gather.Options{HTTPClient: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 50}}}},
+		{"save-dir", gather.Options{SaveDir: "-"}},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			o := bc.opts
 			o.Concurrency = 50
+			if o.SaveDir != "" {
+				o.SaveDir = b.TempDir()
+			}
 			c := gather.New(o)
 			defer c.Close()
 			reqs := func(yield func(gather.Request) bool) {
