@@ -46,7 +46,10 @@ func TestGrace(t *testing.T) {
 // A request waiting to retry when ctx is cancelled is not retried.
 func TestGraceStopsRetries(t *testing.T) {
 	srv := gathertest.NewServer(t)
-	c := gather.New(gather.Options{Grace: 5 * time.Second, Backoff: 10 * time.Second, MaxBackoff: 10 * time.Second})
+	// A fixed wait: with full jitter, one run in fifty waited under the
+	// 200 ms before the cancel and retried.
+	tenSeconds := func(int, time.Duration, time.Duration) time.Duration { return 10 * time.Second }
+	c := gather.New(gather.Options{Grace: 5 * time.Second, BackoffFunc: tenSeconds, MaxBackoff: 10 * time.Second})
 	defer c.Close()
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(200*time.Millisecond, cancel)
