@@ -43,7 +43,11 @@ func (t *attemptTimer) start() context.Context {
 	} else {
 		t.timer.Reset(t.timeout)
 	}
-	return &deadlineCtx{Context: t.ctx, deadline: time.Now().Add(t.timeout)}
+	d := time.Now().Add(t.timeout)
+	if pd, ok := t.parent.Deadline(); ok && pd.Before(d) {
+		d = pd // as context.WithTimeout reports: the run's deadline may come first
+	}
+	return &deadlineCtx{Context: t.ctx, deadline: d}
 }
 
 // stop ends the attempt that start began. A context that ended, by the

@@ -61,6 +61,18 @@ func TestAttemptTimer(t *testing.T) {
 	at.stop()
 }
 
+func TestAttemptTimerParentDeadline(t *testing.T) {
+	parent, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	want, _ := parent.Deadline()
+	at := newAttemptTimer(parent, time.Hour)
+	defer at.close()
+	if d, ok := at.start().Deadline(); !ok || !d.Equal(want) {
+		t.Errorf("deadline %v, want the parent's %v", d, want)
+	}
+	at.stop()
+}
+
 func TestAttemptTimerNoTimeout(t *testing.T) {
 	at := newAttemptTimer(context.Background(), -1)
 	defer at.close()
