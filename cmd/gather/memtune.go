@@ -18,8 +18,9 @@ import (
 // of the runtime's own overhead, the set, and twice the rest of the live
 // heap, measured four times a second: what GOGC=100 would give if the set
 // were not on the heap. It never lowers the limit below 2× the rest, so a
-// run with large bodies in flight is not starved, and it stands aside when
-// the user sets GOMEMLIMIT.
+// run with large bodies in flight is not starved; it sets no limit while
+// the set is under half the rest, when doubling it costs little; and it
+// stands aside when the user sets GOMEMLIMIT.
 type memTuner struct {
 	setBytes atomic.Int64 // the fingerprint set's size, from the filter
 	stop     chan struct{}
@@ -68,6 +69,14 @@ func startMemTuner() *memTuner {
 			overhead := total - v[2] - v[3] - v[4] - v[5] // stacks, GC metadata, and the like
 			set := t.setBytes.Load()
 			rest := max(live-set, 4<<20)
+			if 2*set < rest {
+				// The set is not what the heap is made of (a short list, or
+				// a burst of connections): GOGC alone. A limit from a live
+				// heap measured before a burst would go stale and make the
+				// collector run every few milliseconds.
+				debug.SetMemoryLimit(math.MaxInt64)
+				continue
+			}
 			debug.SetMemoryLimit(overhead + set + 2*rest)
 		}
 	}()

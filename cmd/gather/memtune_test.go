@@ -38,3 +38,17 @@ func TestMemTunerStandsAside(t *testing.T) {
 		t.Errorf("limit changed from %d to %d with GOMEMLIMIT set", before, after)
 	}
 }
+
+// While the set is a small part of the heap, the tuner sets no limit: one
+// measured before a burst of connections would go stale.
+func TestMemTunerLeavesSmallSetsToGOGC(t *testing.T) {
+	t.Setenv("GOMEMLIMIT", "")
+	mt := startMemTuner()
+	mt.setBytes.Store(1 << 10)
+	time.Sleep(600 * time.Millisecond) // two ticks at least
+	limit := debug.SetMemoryLimit(-1)
+	mt.close()
+	if limit != math.MaxInt64 {
+		t.Errorf("limit with a 1 KiB set = %d, want none", limit)
+	}
+}
