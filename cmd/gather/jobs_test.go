@@ -3,7 +3,16 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
 	"fmt"
+	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -133,5 +142,88 @@ func TestJobUsageErrors(t *testing.T) {
 				t.Errorf("gather %q: a NATS error offers usage help:\n%s", tc.args, r.stderr)
 			}
 		}
+	}
+}
+
+// writeTLSFiles writes a CA, a server certificate for 127.0.0.1 and a
+// client certificate, in PEM, and returns the server's TLS config
+// (requiring a client certificate) and the files' paths.
+func writeTLSFiles(t *testing.T) (cfg *tls.Config, ca, cert, key string) {
+	t.Helper()
+	dir := t.TempDir()
+	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gather test CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caCert, _ := x509.ParseCertificate(caDER)
+	leaf := func(serial int64, usage x509.ExtKeyUsage) (*ecdsa.PrivateKey, []byte) {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		tmpl := &x509.Certificate{SerialNumber: big.NewInt(serial), Subject: pkix.Name{CommonName: "127.0.0.1"},
+			NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+			IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, ExtKeyUsage: []x509.ExtKeyUsage{usage},
+			KeyUsage: x509.KeyUsageDigitalSignature}
+		der, err := x509.CreateCertificate(rand.Reader, tmpl, caCert, &k.PublicKey, caKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return k, der
+	}
+	pemFile := func(name, kind string, der []byte) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: kind, Bytes: der}), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	serverKey, serverDER := leaf(2, x509.ExtKeyUsageServerAuth)
+	clientKey, clientDER := leaf(3, x509.ExtKeyUsageClientAuth)
+	keyDER := func(k *ecdsa.PrivateKey) []byte { b, _ := x509.MarshalECPrivateKey(k); return b }
+	pool := x509.NewCertPool()
+	pool.AddCert(caCert)
+	cfg = &tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{serverDER}, PrivateKey: serverKey}},
+		ClientCAs:    pool,
+		ClientAuth:   tls.RequireAndVerifyClientCert,
+		MinVersion:   tls.VersionTLS12,
+	}
+	return cfg, pemFile("ca.pem", "CERTIFICATE", caDER), pemFile("client.pem", "CERTIFICATE", clientDER),
+		pemFile("client.key", "EC PRIVATE KEY", keyDER(clientKey))
+}
+
+// TestJobOverTLSAndWithAPassword runs the commands against servers that
+// want a client certificate, and a password: what is given works, what is
+// missing fails at once, and no password is printed.
+func TestJobOverTLSAndWithAPassword(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	cfg, ca, cert, key := writeTLSFiles(t)
+	tlsServer := natstest.Start(t, natstest.Options{TLS: cfg})
+	url := fmt.Sprintf("tls://127.0.0.1:%d", tlsServer.Addr().(*net.TCPAddr).Port)
+	tlsFlags := []string{"--nats", url, "--job", "tls", "--nats-ca", ca, "--nats-cert", cert, "--nats-key", key}
+	if r := runGather(t, nil, append([]string{"submit", srv.URL + "/status/200"}, tlsFlags...)...); r.code != 0 {
+		t.Fatalf("submit over TLS: exit %d\n%s", r.code, r.stderr)
+	}
+	if r := runGather(t, nil, append([]string{"work", "-q"}, tlsFlags...)...); r.code != 0 {
+		t.Fatalf("work over TLS: exit %d\n%s", r.code, r.stderr)
+	}
+	start := time.Now()
+	r := runGather(t, nil, "work", "--nats", url, "--job", "tls", "--nats-ca", ca)
+	if r.code != 2 || !strings.Contains(r.stderr, "--nats "+url) || time.Since(start) > 20*time.Second {
+		t.Errorf("work over TLS without a client certificate: exit %d after %s\n%s", r.code, time.Since(start), r.stderr)
+	}
+
+	pw := natstest.Start(t, natstest.Options{Username: "gather", Password: "s3cret"})
+	port := pw.Addr().(*net.TCPAddr).Port
+	good := fmt.Sprintf("nats://gather:s3cret@127.0.0.1:%d", port)
+	if r := runGather(t, nil, "submit", "--nats", good, "--job", "pw", srv.URL+"/status/200"); r.code != 0 {
+		t.Fatalf("submit with a password: exit %d\n%s", r.code, r.stderr)
+	}
+	start = time.Now()
+	r = runGather(t, nil, "work", "--nats", fmt.Sprintf("nats://gather:wrong@127.0.0.1:%d", port), "--job", "pw")
+	if r.code != 2 || strings.Contains(r.stderr, "wrong") || !strings.Contains(r.stderr, "REDACTED") || time.Since(start) > 20*time.Second {
+		t.Errorf("work with a wrong password: exit %d after %s\n%s", r.code, time.Since(start), r.stderr)
 	}
 }

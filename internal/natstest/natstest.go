@@ -3,6 +3,7 @@
 package natstest
 
 import (
+	"crypto/tls"
 	"testing"
 	"time"
 
@@ -18,6 +19,11 @@ type Options struct {
 	StoreDir string
 	// Port is the port to listen on; zero picks a free one.
 	Port int
+	// Username and Password, when set, are required of clients.
+	Username, Password string
+	// TLS, when not nil, makes clients speak TLS; with its ClientAuth set
+	// to tls.RequireAndVerifyClientCert, they need a certificate too.
+	TLS *tls.Config
 }
 
 // Start starts a NATS server on 127.0.0.1 and stops it when the test ends.
@@ -37,6 +43,11 @@ func Start(tb testing.TB, o Options) *server.Server {
 		StoreDir:  o.StoreDir,
 		NoLog:     true,
 		NoSigs:    true,
+		Username:  o.Username,
+		Password:  o.Password,
+		TLS:       o.TLS != nil,
+		TLSConfig: o.TLS,
+		TLSVerify: o.TLS != nil && o.TLS.ClientAuth == tls.RequireAndVerifyClientCert,
 	})
 	if err != nil {
 		tb.Fatalf("nats server: %v", err)
