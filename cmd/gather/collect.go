@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/spf13/cobra"
 
@@ -67,10 +66,7 @@ func runCollect(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsF
 	}
 	defer out.close()
 
-	var pr *progress
-	if show, color, force := progressStyle(f.quiet, f.progress, isTerminal(stderr), os.Getenv("NO_COLOR")); show {
-		pr = newProgress(stderr, color, force)
-	}
+	pr := f.newProgress(stderr)
 	w := bufio.NewWriterSize(out.w, 256<<10)
 	var failed int64
 	var have func(gather.Fingerprint) bool

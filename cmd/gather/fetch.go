@@ -468,11 +468,9 @@ func shellQuote(args []string) string {
 // it the count of the input for its total. The returned func, when not nil,
 // stops the count; *pr stays nil when there is no progress.
 func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *sources, pr **progress) (stop func()) {
-	show, color, force := progressStyle(f.quiet, f.progress, isTerminal(stderr), os.Getenv("NO_COLOR"))
-	if !show {
+	if *pr = f.newProgress(stderr); *pr == nil {
 		return nil
 	}
-	*pr = newProgress(stderr, color, force)
 	p := *pr
 	ctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
@@ -486,6 +484,16 @@ func (f *fetchFlags) startProgress(ctx context.Context, stderr io.Writer, src *s
 		cancel()
 		<-done
 	}
+}
+
+// newProgress starts the live progress line when the flags and stderr
+// want one; else it returns nil.
+func (f *fetchFlags) newProgress(stderr io.Writer) *progress {
+	show, color, force := progressStyle(f.quiet, f.progress, isTerminal(stderr), os.Getenv("NO_COLOR"))
+	if !show {
+		return nil
+	}
+	return newProgress(stderr, color, force)
 }
 
 // progressStyle decides whether progress is drawn, in colour, and forced

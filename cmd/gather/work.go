@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -64,10 +63,7 @@ func runWork(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsFlag
 	}
 	defer nc.Close()
 
-	var pr *progress
-	if show, color, force := progressStyle(f.quiet, f.progress, isTerminal(stderr), os.Getenv("NO_COLOR")); show {
-		pr = newProgress(stderr, color, force)
-	}
+	pr := f.newProgress(stderr)
 	var stats summary.Stats
 	start := time.Now()
 	err = job.Work(ctx, jobqueue.WorkOptions{
