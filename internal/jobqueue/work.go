@@ -60,7 +60,7 @@ func (j *Job) Work(ctx context.Context, o WorkOptions) error {
 	}
 	cons, err := j.requests.Consumer(ctx, consumerName)
 	if err != nil {
-		return fmt.Errorf("%w", err)
+		return fmt.Errorf("the workers' consumer: %w", err)
 	}
 	runCtx, stopRun := context.WithCancelCause(ctx)
 	defer stopRun(nil)
