@@ -10,7 +10,6 @@ import (
 
 	"github.com/gatherdev/gather"
 	"github.com/gatherdev/gather/internal/jobqueue"
-	"github.com/gatherdev/gather/internal/journal"
 )
 
 func newCollectCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -84,12 +83,11 @@ func runCollect(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsF
 		},
 		Flush:  w.Flush,
 		Follow: follow,
-		OnRecord: func(rec []byte, _ bool) {
-			_, ok, err := journal.Key(rec)
-			if err != nil || !ok {
+		OnRecord: func(_ []byte, ok, _ bool) {
+			if !ok {
 				failed++
 			}
-			pr.addRecord(err == nil && ok)
+			pr.addRecord(ok)
 		},
 		OnState: func(st jobqueue.State) {
 			if pr != nil && st.Requests > 0 {

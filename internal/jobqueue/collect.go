@@ -33,9 +33,10 @@ type CollectOptions struct {
 	// Poll is how long Collect waits for a record before it checks whether
 	// the job is complete; zero means DefaultPoll.
 	Poll time.Duration
-	// OnRecord, when not nil, is called for each of the job's records, fresh
-	// reporting whether it was written (not held already).
-	OnRecord func(record []byte, fresh bool)
+	// OnRecord, when not nil, is called for each of the job's records: ok
+	// reports whether the record is ok (false too for a record that does
+	// not read as one), fresh whether it was written (not held already).
+	OnRecord func(record []byte, ok, fresh bool)
 	// OnState, when not nil, hears the job's state each time Collect reads it.
 	OnState func(State)
 }
@@ -137,7 +138,8 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 		if err != nil {
 			continue // not one of ours
 		}
-		if key, _, err := journal.Key(msg.Data()); err == nil {
+		key, ok, err := journal.Key(msg.Data())
+		if err == nil {
 			fp = key // what the output's journal knows it by
 		}
 		cs.Records++
@@ -149,7 +151,7 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 			cs.Written++
 		}
 		if o.OnRecord != nil {
-			o.OnRecord(msg.Data(), fresh)
+			o.OnRecord(msg.Data(), ok && err == nil, fresh)
 		}
 		if cs.Records >= cs.State.Requests {
 			idle = true // perhaps the last one: look at the job again
