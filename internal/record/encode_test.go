@@ -864,6 +864,18 @@ func BenchmarkAppend(b *testing.B) {
 		buf.WriteString("  \"end\": null\n}\n")
 		return buf.Bytes()
 	}()
+	compactBody := func() []byte { // as APIs send it, and as bench/target does
+		var buf bytes.Buffer
+		buf.WriteString(`{"items":[`)
+		for i := 0; buf.Len() < 960; i++ {
+			if i > 0 {
+				buf.WriteByte(',')
+			}
+			fmt.Fprintf(&buf, `{"id":%d,"name":"item-%d","ok":true}`, i, i)
+		}
+		buf.WriteString(`],"pad":"` + strings.Repeat("x", 40) + `"}`)
+		return buf.Bytes()
+	}()
 	binBody := make([]byte, 1024)
 	for i := range binBody {
 		binBody[i] = byte(i*131 + 7)
@@ -875,6 +887,7 @@ func BenchmarkAppend(b *testing.B) {
 		body  []byte
 	}{
 		{"json1k", "application/json", jsonBody},
+		{"json1k-compact", "application/json", compactBody},
 		{"binary1k", "application/octet-stream", binBody},
 		{"text1k", "text/plain", textBody},
 	} {

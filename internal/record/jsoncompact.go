@@ -1,229 +1,255 @@
 package record
 
-import "bytes"
-
 // compactJSON appends src to dst without insignificant white space if src
 // is one valid JSON value (RFC 8259, as encoding/json.Valid judges it) that
-// nests no deeper than maxDepth. ok is false otherwise, and the result is
-// to be dropped. It checks and compacts in one pass, which is the record
-// encoder's hot path for JSON bodies. UTF-8 validity is not its concern.
+// nests no deeper than maxDepth, with U+2028 and U+2029 escaped. ok is false
+// otherwise, and the result is to be dropped. UTF-8 validity is not its
+// concern.
+//
+// It is the record encoder's hot path for JSON bodies, so it checks and
+// compacts in one pass of one loop, with no call for each token, and copies
+// src in runs broken only where white space is left out: a body that is
+// compact already is copied at once.
 func compactJSON(dst, src []byte, maxDepth int) (out []byte, ok bool) {
-	s := jsonScanner{src: src, dst: dst, maxDepth: maxDepth}
-	if !s.value() {
+	var stackSpace [64]byte
+	open := stackSpace[:0] // the containers open: '{' or '['
+	i, from := 0, 0        // src[from:i] is yet to be copied to dst
+	n := len(src)
+
+value:
+	i, from, dst = skipSpace(dst, src, i, from)
+	if i >= n {
 		return dst, false
 	}
-	s.space()
-	return s.dst, s.i == len(s.src)
-}
-
-type jsonScanner struct {
-	src             []byte
-	i               int
-	dst             []byte
-	depth, maxDepth int
-}
-
-func (s *jsonScanner) space() {
-	for s.i < len(s.src) {
-		switch s.src[s.i] {
-		case ' ', '\t', '\n', '\r':
-			s.i++
-		default:
-			return
+	switch c := src[i]; c {
+	case '{', '[':
+		if len(open) >= maxDepth {
+			return dst, false
+		}
+		open = append(open, c)
+		i++
+		i, from, dst = skipSpace(dst, src, i, from)
+		if i < n && src[i] == c+2 { // '}' is '{'+2, ']' is '['+2
+			open = open[:len(open)-1]
+			i++
+			goto after
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case '"':
+		if j := plainString(src, i); j > 0 {
+			i = j
+		} else if i, from, dst = scanString(dst, src, i, from); i < 0 {
+			return dst, false
+		}
+	case 't':
+		if i = scanLiteral(src, i, "true"); i < 0 {
+			return dst, false
+		}
+	case 'f':
+		if i = scanLiteral(src, i, "false"); i < 0 {
+			return dst, false
+		}
+	case 'n':
+		if i = scanLiteral(src, i, "null"); i < 0 {
+			return dst, false
+		}
+	default:
+		if i = scanNumber(src, i); i < 0 {
+			return dst, false
 		}
 	}
+
+after: // a value has ended
+	i, from, dst = skipSpace(dst, src, i, from)
+	if len(open) == 0 {
+		if i != n {
+			return dst, false
+		}
+		return append(dst, src[from:]...), true
+	}
+	if i >= n {
+		return dst, false
+	}
+	switch c := src[i]; {
+	case c == ',':
+		i++
+		if open[len(open)-1] == '{' {
+			goto key
+		}
+		goto value
+	case c == open[len(open)-1]+2:
+		open = open[:len(open)-1]
+		i++
+		goto after
+	default:
+		return dst, false
+	}
+
+key: // an object's member is next
+	i, from, dst = skipSpace(dst, src, i, from)
+	if i >= n || src[i] != '"' {
+		return dst, false
+	}
+	if j := plainString(src, i); j > 0 {
+		i = j
+	} else if i, from, dst = scanString(dst, src, i, from); i < 0 {
+		return dst, false
+	}
+	i, from, dst = skipSpace(dst, src, i, from)
+	if i >= n || src[i] != ':' {
+		return dst, false
+	}
+	i++
+	goto value
 }
 
-// next skips white space and returns the next byte, or 0 at the end.
-func (s *jsonScanner) next() byte {
-	s.space()
-	if s.i < len(s.src) {
-		return s.src[s.i]
+// skipSpace skips the white space at src[i:], copying src[from:i] first
+// when there is some.
+func skipSpace(dst, src []byte, i, from int) (int, int, []byte) {
+	if i >= len(src) || src[i] > ' ' { // the common case: none
+		return i, from, dst
+	}
+	j := i
+	for j < len(src) && (src[j] == ' ' || src[j] == '\t' || src[j] == '\n' || src[j] == '\r') {
+		j++
+	}
+	if j == i {
+		return i, from, dst
+	}
+	return j, j, append(dst, src[from:i]...)
+}
+
+// plainInString marks the bytes a string holds with no second look: not a
+// quote, a backslash, a control character, or 0xe2, the first byte of
+// U+2028 and U+2029.
+var plainInString = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c >= 0x20 && c != '"' && c != '\\' && c != 0xe2
+	}
+	return t
+}()
+
+// plainString returns the index after the string at src[i] if it holds
+// only plainInString bytes, and 0 otherwise: the common case, inlined.
+func plainString(src []byte, i int) int {
+	for i++; i < len(src); i++ {
+		if !plainInString[src[i]] {
+			if src[i] == '"' {
+				return i + 1
+			}
+			return 0
+		}
 	}
 	return 0
 }
 
-func (s *jsonScanner) value() bool {
-	switch s.next() {
-	case '{':
-		return s.container('{', '}')
-	case '[':
-		return s.container('[', ']')
-	case '"':
-		return s.string()
-	case 't':
-		return s.literal("true")
-	case 'f':
-		return s.literal("false")
-	case 'n':
-		return s.literal("null")
-	default:
-		return s.number()
-	}
-}
-
-// container scans an object or an array, its opening byte next.
-func (s *jsonScanner) container(open, close byte) bool {
-	if s.depth++; s.depth > s.maxDepth {
-		return false
-	}
-	s.dst = append(s.dst, open)
-	s.i++
-	if s.next() == close {
-		s.dst = append(s.dst, close)
-		s.i++
-		s.depth--
-		return true
-	}
+// scanString scans the string at src[i], its opening quote, and returns the
+// index after it, or -1 if it is not valid. U+2028 and U+2029 are valid JSON
+// either way, but line breaks to some line splitters: they are escaped, which
+// copies what comes before them.
+func scanString(dst, src []byte, i, from int) (int, int, []byte) {
+	i++
 	for {
-		if open == '{' {
-			if s.next() != '"' || !s.string() || s.next() != ':' {
-				return false
-			}
-			s.dst = append(s.dst, ':')
-			s.i++
+		for i < len(src) && plainInString[src[i]] {
+			i++
 		}
-		if !s.value() {
-			return false
+		if i >= len(src) {
+			return -1, from, dst
 		}
-		switch s.next() {
-		case ',':
-			s.dst = append(s.dst, ',')
-			s.i++
-		case close:
-			s.dst = append(s.dst, close)
-			s.i++
-			s.depth--
-			return true
-		default:
-			return false
-		}
-	}
-}
-
-// string scans a string, its quote next, and copies it as it is.
-func (s *jsonScanner) string() bool {
-	start := s.i
-	s.i++
-	for s.i < len(s.src) {
-		c := s.src[s.i]
-		switch {
+		switch c := src[i]; {
 		case c == '"':
-			s.i++
-			s.dst = appendLineSafe(s.dst, s.src[start:s.i])
-			return true
+			return i + 1, from, dst
 		case c == '\\':
-			s.i++
-			if s.i >= len(s.src) {
-				return false
+			if i+1 >= len(src) {
+				return -1, from, dst
 			}
-			switch s.src[s.i] {
+			switch src[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				s.i++
+				i += 2
 			case 'u':
-				if s.i+4 >= len(s.src) {
-					return false
+				if i+5 >= len(src) {
+					return -1, from, dst
 				}
-				for _, h := range s.src[s.i+1 : s.i+5] {
+				for _, h := range src[i+2 : i+6] {
 					if !isHex(h) {
-						return false
+						return -1, from, dst
 					}
 				}
-				s.i += 5
+				i += 6
 			default:
-				return false
+				return -1, from, dst
 			}
-		case c < 0x20:
-			return false
-		default:
-			s.i++
+		case c == 0xe2:
+			if i+2 < len(src) && src[i+1] == 0x80 && (src[i+2] == 0xa8 || src[i+2] == 0xa9) {
+				dst = append(dst, src[from:i]...)
+				dst = append(dst, '\\', 'u', '2', '0', '2', "89"[src[i+2]-0xa8])
+				i += 3
+				from = i
+			} else {
+				i++ // a sequence may start inside this one: "\xe2\x80\u2029"
+			}
+		default: // a control character
+			return -1, from, dst
 		}
 	}
-	return false
 }
 
 func isHex(c byte) bool {
 	return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F'
 }
 
-func (s *jsonScanner) literal(word string) bool {
-	if len(s.src)-s.i < len(word) || string(s.src[s.i:s.i+len(word)]) != word {
-		return false
+// scanLiteral returns the index after word at src[i], or -1.
+func scanLiteral(src []byte, i int, word string) int {
+	if len(src)-i < len(word) || string(src[i:i+len(word)]) != word {
+		return -1
 	}
-	s.dst = append(s.dst, word...)
-	s.i += len(word)
-	return true
+	return i + len(word)
 }
 
-// number scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?
-func (s *jsonScanner) number() bool {
-	start := s.i
-	if s.peek() == '-' {
-		s.i++
+// scanNumber scans -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at src[i]
+// and returns the index after it, or -1.
+func scanNumber(src []byte, i int) int {
+	if i < len(src) && src[i] == '-' {
+		i++
 	}
-	switch c := s.peek(); {
-	case c == '0':
-		s.i++
-	case '1' <= c && c <= '9':
-		s.digits()
+	switch {
+	case i >= len(src):
+		return -1
+	case src[i] == '0':
+		i++
+	case '1' <= src[i] && src[i] <= '9':
+		i = scanDigits(src, i)
 	default:
-		return false
+		return -1
 	}
-	if s.peek() == '.' {
-		s.i++
-		if !s.digits() {
-			return false
-		}
-	}
-	if c := s.peek(); c == 'e' || c == 'E' {
-		s.i++
-		if c := s.peek(); c == '+' || c == '-' {
-			s.i++
-		}
-		if !s.digits() {
-			return false
-		}
-	}
-	s.dst = append(s.dst, s.src[start:s.i]...)
-	return true
-}
-
-func (s *jsonScanner) peek() byte {
-	if s.i < len(s.src) {
-		return s.src[s.i]
-	}
-	return 0
-}
-
-// digits scans one or more decimal digits.
-func (s *jsonScanner) digits() bool {
-	start := s.i
-	for s.i < len(s.src) && '0' <= s.src[s.i] && s.src[s.i] <= '9' {
-		s.i++
-	}
-	return s.i > start
-}
-
-// appendLineSafe appends a JSON string's text with U+2028 and U+2029
-// escaped: valid JSON either way, but line breaks to some line splitters.
-func appendLineSafe(dst, str []byte) []byte {
-	if bytes.IndexByte(str, 0xe2) < 0 { // the common case, at SIMD speed
-		return append(dst, str...)
-	}
-	for {
-		i := bytes.Index(str, []byte("\xe2\x80"))
-		if i < 0 || i+2 >= len(str) {
-			return append(dst, str...)
-		}
-		if c := str[i+2]; c == 0xa8 || c == 0xa9 {
-			dst = append(dst, str[:i]...)
-			dst = append(dst, '\\', 'u', '2', '0', '2', "89"[c-0xa8])
-			str = str[i+3:]
+	if i < len(src) && src[i] == '.' {
+		if j := scanDigits(src, i+1); j > i+1 {
+			i = j
 		} else {
-			// Not one of the two: step over one byte only, for a sequence may
-			// start inside this one (found by FuzzCompactJSON: "\xe2\x80\u2029").
-			dst = append(dst, str[:i+1]...)
-			str = str[i+1:]
+			return -1
 		}
 	}
+	if i < len(src) && (src[i] == 'e' || src[i] == 'E') {
+		i++
+		if i < len(src) && (src[i] == '+' || src[i] == '-') {
+			i++
+		}
+		if j := scanDigits(src, i); j > i {
+			i = j
+		} else {
+			return -1
+		}
+	}
+	return i
+}
+
+// scanDigits returns the index after the decimal digits at src[i:].
+func scanDigits(src []byte, i int) int {
+	for i < len(src) && '0' <= src[i] && src[i] <= '9' {
+		i++
+	}
+	return i
 }
