@@ -20,9 +20,14 @@ install_peers() {
   fi
 }
 
-# build builds gather and the target server.
+# build builds gather as README.md says to install it (CGO_ENABLED=0: a
+# static binary), gather-cgo as a plain `go build` makes it where a C
+# compiler is found (linked with the C library, for the memory comparison),
+# and the target server.
 build() {
-  (cd "$ROOT" && go build -o "$OUT/gather" ./cmd/gather && go build -o "$OUT/target" ./bench/target)
+  (cd "$ROOT" && CGO_ENABLED=0 go build -o "$OUT/gather" ./cmd/gather &&
+    CGO_ENABLED=1 go build -o "$OUT/gather-cgo" ./cmd/gather &&
+    go build -o "$OUT/target" ./bench/target)
 }
 
 # start_target starts the target server on a free loopback port; sets ADDR.
