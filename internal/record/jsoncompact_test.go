@@ -12,7 +12,7 @@ func TestCompactJSON(t *testing.T) {
 		`{}`, `[]`, ` { "a" : [ 1 , 2.5e-3 , -0 , true , false , null ] } `, `"x\u00e9\"\\\/\b\f\n\r\t"`,
 		`0`, `-1.5E+10`, `{"a":{"b":{"c":[[],{}]}}}`, "[1,\n2]",
 		`{`, `}`, `[1,]`, `{"a" 1}`, `{"a":}`, `01`, `1.`, `.5`, `-`, `1e`, `+1`, `tru`, `nul`, `"\x"`, `"\u12g4"`,
-		"\"a\tb\"", "[\"\u2028\"]", `[1 2]`, `{"a":1,}`, `{1:2}`, `"abc`, `1 2`, ``, `   `, `[`, `NaN`, `"\uD800"`,
+		"\"a\tb\"", "[\"\u2028\"]", " [ \"x\u2028y\" ,\n\"\u2029\" ] ", "{\"a\":\"\xe2\x80\u2029\"}", `[1 2]`, `{"a":1,}`, `{1:2}`, `"abc`, `1 2`, ``, `   `, `[`, `NaN`, `"\uD800"`,
 	} {
 		got, ok := compactJSON(nil, []byte(in), 100)
 		if want := json.Valid([]byte(in)); ok != want {
@@ -34,6 +34,13 @@ func TestCompactJSON(t *testing.T) {
 	}
 	if _, ok := compactJSON(nil, []byte(deep), 49); ok {
 		t.Error("depth 50 accepted at max 49")
+	}
+	deeper := strings.Repeat(`{"a":[`, 100) + strings.Repeat("]}", 100) // past the scanner's first stack
+	if _, ok := compactJSON(nil, []byte(deeper), 200); !ok {
+		t.Error("depth 200 refused at max 200")
+	}
+	if _, ok := compactJSON(nil, []byte(deeper), 199); ok {
+		t.Error("depth 200 accepted at max 199")
 	}
 }
 
