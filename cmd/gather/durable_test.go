@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -394,4 +395,28 @@ func rawGet(t *testing.T, url string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// The command that the interrupt's hint gives finishes the run, even when
+// the run began with --force, which --resume refuses.
+func TestResumeHintRuns(t *testing.T) {
+	srv := gathertest.NewServer(t)
+	list, urls := writeList(t, srv.URL, 20)
+	out := filepath.Join(t.TempDir(), "out.jsonl")
+	f := &fetchFlags{output: out, argv: []string{"fetch", "-i", list, "-o", out, "--force", "-q", "--force=true"}}
+	var hint strings.Builder
+	f.printResumeHint(&hint, 20)
+	_, line, ok := strings.Cut(hint.String(), "to finish the run:\n")
+	if !ok {
+		t.Fatalf("no command in the hint:\n%s", hint.String())
+	}
+	args := strings.Fields(line)
+	if args[0] != "gather" || slices.ContainsFunc(args, func(a string) bool { return strings.HasPrefix(a, "--force") }) || !slices.Contains(args, "--resume") {
+		t.Fatalf("hint %q: want gather ... --resume, without --force", line)
+	}
+	os.WriteFile(out, nil, 0o644) // the interrupted run wrote nothing yet
+	if r := gatherFetch(t, nil, args[2:]...); r.code != 0 {
+		t.Fatalf("the hint's command %q: exit %d: %s", line, r.code, r.stderr)
+	}
+	oneRecordEach(t, readRecords(t, out), urls)
 }

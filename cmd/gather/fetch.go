@@ -394,7 +394,10 @@ func (f *fetchFlags) printResumeHint(stderr io.Writer, unfinished int64) {
 		fmt.Fprintf(stderr, ".\n  To be able to resume a run, write its records to a file with -o.\n")
 		return
 	}
-	argv := append([]string{"gather"}, redactArgs(f.argv)...)
+	// --force would overwrite what the run wrote, and --resume refuses it.
+	argv := slices.DeleteFunc(append([]string{"gather"}, redactArgs(f.argv)...), func(a string) bool {
+		return a == "--force" || strings.HasPrefix(a, "--force=")
+	})
 	if !f.resume {
 		argv = append(argv, "--resume")
 	}
