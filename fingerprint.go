@@ -59,14 +59,13 @@ func inputError(err error) *InputError {
 // String returns the fingerprint as 32 hexadecimal digits.
 func (f Fingerprint) String() string { return hex.EncodeToString(f[:]) }
 
-// FingerprintSet is a set of fingerprints that costs about 9.5 bytes per
-// member: it keeps 64 of each fingerprint's 128 bits, in open-addressing
-// tables of plain integers that the garbage collector need not scan, split
-// in 64 shards that grow one at a time, each by an eighth, and at
-// staggered sizes, so that the set's memory rises with its members rather
-// than by steps. Two different requests are taken for the same with a
-// chance of about n²/2⁶⁵ over n requests (3·10⁻⁸ for a million). The zero
-// value is an empty set ready to use. It is not safe for concurrent use.
+// FingerprintSet is a set of fingerprints that costs 9 to 10.5 bytes per
+// member: it keeps 70 of each fingerprint's 128 bits (6 choose one of 64
+// shards, 64 are kept), in open-addressing tables of plain integers that the
+// garbage collector need not scan, loaded up to 9/10, each growing on its
+// own. Two different requests are taken for the same with a chance of about
+// n²/2⁷¹ over n requests (under 10⁻⁹ for a million). The zero value is an
+// empty set ready to use. It is not safe for concurrent use.
 type FingerprintSet struct {
 	shards [setShards]fingerprintShard
 	n      int
@@ -99,7 +98,7 @@ func (s *FingerprintSet) Add(f Fingerprint) bool {
 	sh := &s.shards[i]
 	if (sh.n+1)*10 > len(sh.slots)*9 { // keep the load at 9/10 at most
 		s.slots -= len(sh.slots)
-		sh.grow(i)
+		sh.grow()
 		s.slots += len(sh.slots)
 	}
 	if !sh.insert(key) {
@@ -159,18 +158,13 @@ func (sh *fingerprintShard) insert(key uint64) bool {
 	}
 }
 
-// grow makes the table of shard i an eighth as large again, or more to fill
-// the memory the heap gives it, so that a growth copies a small part of the
-// set. A first table has 64 to 71 slots by shard, which keeps the shards'
-// growths spread over the eighth: the set's load stays near its mean,
-// about 0.85, whatever its size. Linear probing at a load of 0.9 looks at
-// about 50 slots to find a key absent, which is 400 contiguous bytes.
-func (sh *fingerprintShard) grow(i byte) {
+// grow makes the table at least an eighth as large again, rounded up to
+// the whole size class the heap gives it, so that a growth copies a small
+// part of the set. Linear probing at a load of 9/10 looks at about 50 slots
+// to find a key absent: 400 contiguous bytes.
+func (sh *fingerprintShard) grow() {
 	old := sh.slots
-	size := len(old) + (len(old)+7)/8
-	if len(old) == 0 {
-		size = 64 + int(i)/8
-	}
+	size := max(len(old)+(len(old)+7)/8, 64)
 	sh.slots = slices.Grow([]uint64(nil), size) // rounded up to a size class
 	sh.slots = sh.slots[:cap(sh.slots)]
 	for _, key := range old {

@@ -80,7 +80,7 @@ func TestFingerprintSet(t *testing.T) {
 	}
 }
 
-// TestFingerprintSetMemory holds the set to its promise of about 9.5 bytes
+// TestFingerprintSetMemory holds the set to its promise of 9 to 10.5 bytes
 // a member: the memory is the budget of a million-URL run.
 func TestFingerprintSetMemory(t *testing.T) {
 	if testing.Short() {
