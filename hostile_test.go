@@ -622,8 +622,10 @@ func TestHostileNeverAnswers(t *testing.T) {
 	const retries = 2
 	res := hostileFetch(t, gather.Options{Retries: retries, Timeout: 300 * time.Millisecond}, secretReq(srv.url("/silent")))
 	checkResult(t, res, 0, retries+1, gather.KindTimeout)
-	if got := srv.requests.Load(); got != retries+1 {
-		t.Errorf("server saw %d requests, want %d", got, retries+1)
+	// One request an attempt at most; on a loaded machine an attempt's 300 ms
+	// may run out before its request is read, so fewer is no failure.
+	if got := srv.requests.Load(); got < 1 || got > retries+1 {
+		t.Errorf("server saw %d requests, want 1 to %d", got, retries+1)
 	}
 }
 
