@@ -14,7 +14,7 @@ import (
 // Between collections the heap grows to twice the live heap (GOGC=100). On a
 // long run most of the live heap is the set of request fingerprints, which
 // never becomes garbage and holds no pointers, so doubling it only wastes
-// memory: at a million URLs, 12 MB more. The tuner sets a soft memory limit
+// memory: at a million URLs, 10 MB more. The tuner sets a soft memory limit
 // of the runtime's own overhead, the set, and twice the rest of the live
 // heap, measured four times a second: what GOGC=100 would give if the set
 // were not on the heap. It never lowers the limit below 2× the rest, so a
