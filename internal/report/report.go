@@ -1,7 +1,8 @@
 // Package report reads a run's records and sums them up: outcomes, error
 // kinds, statuses, retries, latency quantiles, bytes, the rate over the
 // run's span, and a table of the hosts. Memory is constant in the number of
-// records but for one small entry per host.
+// records but for one small entry per host: about 160 bytes, and 8 more for
+// each of its records up to 15 KiB, when its latencies become a histogram.
 package report
 
 import (
@@ -48,7 +49,7 @@ type Collector struct {
 
 type hostStats struct {
 	requests, ok, tooMany, timeouts int64
-	latency                         summary.Histogram
+	latency                         summary.SmallHistogram // a Histogram would be 15 KiB a host
 }
 
 // New returns an empty Collector.

@@ -6,7 +6,9 @@ import (
 	"compress/gzip"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -117,4 +119,33 @@ func TestGzipAndBadInput(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "bad.jsonl: line 2") {
 		t.Errorf("bad line: %v, want an error naming the file and line 2", err)
 	}
+}
+
+// A report over many hosts holds a small entry for each: a list of a
+// million hosts, as a probe of domains is, must not take gigabytes.
+func TestManyHostsStaySmall(t *testing.T) {
+	const hosts = 20000
+	var in bytes.Buffer
+	for i := range hosts {
+		fmt.Fprintf(&in, `{"url":"http://h%d.example.com/","method":"GET","ok":true,"status":200,"attempts":1,"started":"2026-11-27T08:40:36.515Z","elapsed_ms":%d,"bytes":10,"error":null}`+"\n", i, 10+i%50)
+	}
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	c := New()
+	if err := c.Read(bytes.NewReader(in.Bytes()), "hosts.jsonl"); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perHost := float64(after.HeapAlloc-before.HeapAlloc) / hosts
+	if perHost > 400 {
+		t.Errorf("%.0f bytes a host, want at most 400", perHost)
+	}
+	if r := c.Report(1); len(r.Hosts) != 1 || r.Hosts[0].P95MS != 10 || r.Total != hosts {
+		t.Errorf("report of %d hosts: %+v", hosts, r.Hosts)
+	}
+	t.Logf("%.0f bytes a host", perHost)
+	runtime.KeepAlive(c)
+	runtime.KeepAlive(&in) // in the heap before and after
 }

@@ -2,6 +2,7 @@ package summary
 
 import (
 	"math/bits"
+	"slices"
 	"time"
 )
 
@@ -103,4 +104,65 @@ func bucketBounds(i int) (lo, hi uint64) {
 	e := i/half - 1
 	m := uint64(i - e*half)
 	return m << e, (m + 1) << e
+}
+
+// SmallHistogram is a Histogram for the many small populations of a report,
+// such as one a host: a Histogram takes 15 KiB however few its durations,
+// which over a list of a million hosts would be 15 GB. SmallHistogram keeps
+// its durations as they are (8 bytes each) while they take less room than a
+// Histogram, with exact quantiles, and becomes a Histogram past that. The
+// zero value is empty and ready to use.
+type SmallHistogram struct {
+	few  []time.Duration // nil once many is used
+	many *Histogram
+	max  time.Duration
+}
+
+// smallMax is how many durations a SmallHistogram keeps as they are: as
+// many as take the room of a Histogram's buckets.
+const smallMax = buckets
+
+// Record adds d.
+func (h *SmallHistogram) Record(d time.Duration) {
+	d = max(d, 0) // a clock step back, as Histogram takes it
+	h.max = max(h.max, d)
+	if h.many != nil {
+		h.many.Record(d)
+		return
+	}
+	h.few = append(h.few, d)
+	if len(h.few) > smallMax {
+		h.many = new(Histogram)
+		for _, d := range h.few {
+			h.many.Record(d)
+		}
+		h.few = nil
+	}
+}
+
+// Count returns how many durations were recorded.
+func (h *SmallHistogram) Count() uint64 {
+	if h.many != nil {
+		return h.many.Count()
+	}
+	return uint64(len(h.few))
+}
+
+// Max returns the largest duration recorded.
+func (h *SmallHistogram) Max() time.Duration { return h.max }
+
+// Quantile returns the q-quantile (0 < q <= 1) of what was recorded, or 0
+// when nothing was, by the rank that Histogram.Quantile uses.
+func (h *SmallHistogram) Quantile(q float64) time.Duration {
+	if h.many != nil {
+		return h.many.Quantile(q)
+	}
+	n := uint64(len(h.few))
+	if n == 0 {
+		return 0
+	}
+	rank := uint64(q*float64(n) + 0.5)
+	rank = min(max(rank, 1), n)
+	slices.Sort(h.few)
+	return h.few[rank-1]
 }

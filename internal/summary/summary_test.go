@@ -82,3 +82,39 @@ func TestStatsAndPrint(t *testing.T) {
 		}
 	}
 }
+
+// A SmallHistogram is exact while small, and a Histogram past smallMax.
+func TestSmallHistogram(t *testing.T) {
+	var h SmallHistogram
+	if h.Quantile(0.5) != 0 || h.Count() != 0 || h.Max() != 0 {
+		t.Fatal("empty SmallHistogram not zero")
+	}
+	// Recorded out of order, with a step back of the clock.
+	for _, ms := range []int{70, 10, 40, 20, 100, 30, 90, 50, 80, 60, -5} {
+		h.Record(time.Duration(ms) * time.Millisecond)
+	}
+	for q, want := range map[float64]time.Duration{0.5: 50 * time.Millisecond, 0.9: 90 * time.Millisecond, 1: 100 * time.Millisecond, 0.01: 0} {
+		if got := h.Quantile(q); got != want {
+			t.Errorf("Quantile(%v) of 11 = %v, want exactly %v", q, got, want)
+		}
+	}
+	// Past smallMax it answers as a Histogram of the same durations does.
+	var big SmallHistogram
+	var ref Histogram
+	for i := range smallMax + 100 {
+		d := time.Duration(i*7919%100000) * time.Microsecond
+		big.Record(d)
+		ref.Record(d)
+	}
+	if big.many == nil || big.few != nil {
+		t.Fatalf("%d durations kept as they are, want a Histogram past %d", len(big.few), smallMax)
+	}
+	for _, q := range []float64{0.5, 0.95, 0.99, 1} {
+		if got, want := big.Quantile(q), ref.Quantile(q); got != want {
+			t.Errorf("Quantile(%v) = %v, a Histogram says %v", q, got, want)
+		}
+	}
+	if big.Count() != ref.Count() || big.Max() != ref.Max() {
+		t.Errorf("count %d max %v, a Histogram says %d %v", big.Count(), big.Max(), ref.Count(), ref.Max())
+	}
+}
