@@ -75,7 +75,12 @@ func newTransport(o Options) *http.Transport {
 		ForceAttemptHTTP2:   true,
 		TLSClientConfig:     &tls.Config{InsecureSkipVerify: o.Insecure},
 		TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConns:        0, // no overall cap: the per-host cap bounds it
+		// A connection left idle holds a socket, two goroutines and 8 KiB of
+		// buffers for IdleConnTimeout. Over a list of many hosts one would be
+		// left for each host passed: the pool keeps a few times the
+		// concurrency, the most recently used, which is all one host can use
+		// and room for a list that goes back and forth between hosts.
+		MaxIdleConns:        max(4*o.Concurrency, 64),
 		MaxIdleConnsPerHost: o.Concurrency,
 		// A worker's next request can start before its last connection is
 		// back in the idle pool; capping the host's connections at the

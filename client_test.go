@@ -510,3 +510,49 @@ func TestFetchAllAlignsInvalidRepeats(t *testing.T) {
 		t.Errorf("%d requests sent, want 1", srv.Requests())
 	}
 }
+
+// A list of many hosts, as a probe of domains is, keeps a bounded number of
+// idle connections: one for each host it passed would hold a socket, two
+// goroutines and their buffers for 90 s, and run out of file descriptors.
+func TestIdleConnectionsBoundedOverManyHosts(t *testing.T) {
+	var open atomic.Int64
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	srv.Config.ConnState = func(_ net.Conn, s http.ConnState) {
+		switch s {
+		case http.StateNew:
+			open.Add(1)
+		case http.StateClosed, http.StateHijacked:
+			open.Add(-1)
+		}
+	}
+	srv.Start()
+	defer srv.Close()
+	addr := srv.Listener.Addr().String()
+	_, port, _ := net.SplitHostPort(addr)
+	dial := func(ctx context.Context, network, _ string) (net.Conn, error) {
+		var d net.Dialer
+		return d.DialContext(ctx, network, addr) // every host is this loopback server
+	}
+	const hosts, conc = 600, 4
+	reqs := make([]gather.Request, hosts)
+	for i := range reqs {
+		reqs[i].URL = fmt.Sprintf("http://h%d.test:%s/", i, port)
+	}
+	c := gather.New(gather.Options{Concurrency: conc, DialContext: dial})
+	defer c.Close()
+	for res := range c.Stream(context.Background(), slices.Values(reqs)) {
+		if !res.OK() {
+			t.Fatalf("%s: %v", res.Request.URL, res.Err)
+		}
+	}
+	// The server sees a close a moment after the client makes it. The cap
+	// is a few times the concurrency, far under one a host.
+	const most = hosts / 4
+	deadline := time.Now().Add(10 * time.Second)
+	for open.Load() > most && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := open.Load(); got > most {
+		t.Errorf("%d connections open after %d hosts at concurrency %d, want at most %d", got, hosts, conc, most)
+	}
+}
