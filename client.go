@@ -77,10 +77,12 @@ func newTransport(o Options) *http.Transport {
 		TLSHandshakeTimeout: 10 * time.Second,
 		// A connection left idle holds a socket, two goroutines and 8 KiB of
 		// buffers for IdleConnTimeout. Over a list of many hosts one would be
-		// left for each host passed: the pool keeps a few times the
-		// concurrency, the most recently used, which is all one host can use
-		// and room for a list that goes back and forth between hosts.
-		MaxIdleConns:        max(4*o.Concurrency, 64),
+		// left for each host passed: the pool keeps the most recently used,
+		// four times the concurrency (as curl's connection cache does) and
+		// at least 512, which a list that goes back and forth between a few
+		// hundred hosts needs to reuse its connections (300 hosts at -c 50:
+		// 0.95 s with 512, 1.65 s with 200, 0.9 s with no cap).
+		MaxIdleConns:        max(4*o.Concurrency, 512),
 		MaxIdleConnsPerHost: o.Concurrency,
 		// A worker's next request can start before its last connection is
 		// back in the idle pool; capping the host's connections at the
