@@ -1,6 +1,8 @@
 // Command target is the benchmarks' HTTP server: small, fast, and in a
 // process of its own so that it does not share the measured tool's CPU
-// accounting. It prints its address and serves until killed.
+// accounting. It prints its address and serves until killed; with -ports N
+// it serves on N loopback ports, an address a line, which a client takes
+// for N hosts.
 //
 //	/json        a 1 KiB JSON document
 //	/delay/{ms}  200 after ms milliseconds
@@ -20,6 +22,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", "127.0.0.1:0", "address to listen on")
+	ports := flag.Int("ports", 1, "how many ports to listen on (each one more host to a client); more than one needs port 0 in -addr")
 	flag.Parse()
 	doc := jsonDoc(1024)
 	mux := http.NewServeMux()
@@ -42,13 +45,24 @@ func main() {
 		w.Header().Set("Content-Type", "application/json")
 		fmt.Fprintf(w, `{"delay_ms":%d}`, ms)
 	})
-	l, err := net.Listen("tcp", *addr)
-	if err != nil {
-		log.Fatal(err)
-	}
-	fmt.Fprintln(os.Stdout, l.Addr().String())
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	log.Fatal(srv.Serve(l))
+	listeners := make([]net.Listener, max(*ports, 1))
+	for i := range listeners {
+		l, err := net.Listen("tcp", *addr)
+		if err != nil {
+			log.Fatal(err)
+		}
+		listeners[i] = l
+	}
+	var addrs strings.Builder
+	for _, l := range listeners {
+		fmt.Fprintln(&addrs, l.Addr().String())
+	}
+	os.Stdout.WriteString(addrs.String()) // in one write, before serving
+	for _, l := range listeners[1:] {
+		go func() { log.Fatal(srv.Serve(l)) }()
+	}
+	log.Fatal(srv.Serve(listeners[0]))
 }
 
 // jsonDoc returns a JSON object of exactly n bytes.
