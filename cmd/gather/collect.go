@@ -10,6 +10,7 @@ import (
 
 	"github.com/gatherdev/gather"
 	"github.com/gatherdev/gather/internal/jobqueue"
+	"github.com/gatherdev/gather/internal/journal"
 )
 
 func newCollectCommand(stdout, stderr io.Writer) *cobra.Command {
@@ -83,11 +84,11 @@ func runCollect(ctx context.Context, cmd *cobra.Command, f *fetchFlags, n *natsF
 		},
 		Flush:  w.Flush,
 		Follow: follow,
-		OnRecord: func(_ []byte, ok, _ bool) {
-			if !ok {
+		OnRecord: func(_ []byte, e journal.Entry, _ bool) {
+			if !e.OK {
 				failed++
 			}
-			pr.addRecord(ok)
+			pr.addRecord(e.OK, e.Attempts)
 		},
 		OnState: func(st jobqueue.State) {
 			if pr != nil && st.Requests > 0 {

@@ -49,11 +49,11 @@ func (f *filter) requests(in iter.Seq[gather.Request]) iter.Seq[gather.Request] 
 					switch {
 					case found && ok:
 						f.doneOK++
-						f.progress.addRecord(true)
+						f.progress.addRecord(true, 0)
 						continue
 					case found && !f.retryFailed:
 						f.doneFailed++
-						f.progress.addRecord(false)
+						f.progress.addRecord(false, 0)
 						continue
 					case found:
 						f.retried++

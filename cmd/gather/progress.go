@@ -68,9 +68,10 @@ func (pr *progress) add(r *gather.Result) {
 }
 
 // addRecord counts a record that was read rather than fetched: one an
-// earlier run wrote (--resume), or one collected from a job. It does
-// nothing on a nil progress.
-func (pr *progress) addRecord(ok bool) {
+// earlier run wrote (--resume: its attempts are not known, and were not
+// this run's), or one collected from a job (its attempts are the workers').
+// It does nothing on a nil progress.
+func (pr *progress) addRecord(ok bool, attempts int) {
 	if pr == nil {
 		return
 	}
@@ -80,6 +81,7 @@ func (pr *progress) addRecord(ok bool) {
 	} else {
 		pr.failed.Add(1)
 	}
+	pr.retries.Add(int64(max(attempts-1, 0)))
 	pr.bar.Increment()
 }
 

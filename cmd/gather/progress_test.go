@@ -77,3 +77,21 @@ func TestProgressETAAndUnknownTotal(t *testing.T) {
 	}
 	pr.finish(true)
 }
+
+// A collected record's retries count, as a fetched one's do; a record an
+// earlier run wrote (attempts unknown, 0) counts none.
+func TestProgressCountsCollectedRetries(t *testing.T) {
+	var out lockedBuffer
+	pr := newProgress(&out, false, true)
+	pr.add(&gather.Result{Status: 200, Attempts: 2})
+	pr.addRecord(true, 3)
+	pr.addRecord(false, 1)
+	pr.addRecord(true, 0)
+	pr.finish(true)
+	if got := pr.retries.Load(); got != 3 {
+		t.Errorf("retries = %d, want 1 fetched + 2 collected", got)
+	}
+	if done, ok := pr.done.Load(), pr.ok.Load(); done != 4 || ok != 3 {
+		t.Errorf("done %d ok %d, want 4 and 3", done, ok)
+	}
+}

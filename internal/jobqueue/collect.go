@@ -33,10 +33,10 @@ type CollectOptions struct {
 	// Poll is how long Collect waits for a record before it checks whether
 	// the job is complete; zero means DefaultPoll.
 	Poll time.Duration
-	// OnRecord, when not nil, is called for each of the job's records: ok
-	// reports whether the record is ok (false too for a record that does
-	// not read as one), fresh whether it was written (not held already).
-	OnRecord func(record []byte, ok, fresh bool)
+	// OnRecord, when not nil, is called for each of the job's records with
+	// what the journal reads of it (a zero Entry for a record that does not
+	// read as one) and whether it was written (not held already).
+	OnRecord func(record []byte, e journal.Entry, fresh bool)
 	// OnState, when not nil, hears the job's state each time Collect reads it.
 	OnState func(State)
 }
@@ -138,9 +138,9 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 		if err != nil {
 			continue // not one of ours
 		}
-		key, ok, err := journal.Key(msg.Data())
+		e, err := journal.ReadEntry(msg.Data())
 		if err == nil {
-			fp = key // what the output's journal knows it by
+			fp = e.Key // what the output's journal knows it by
 		}
 		cs.Records++
 		fresh := o.Have == nil || !o.Have(fp)
@@ -151,7 +151,7 @@ func (j *Job) Collect(ctx context.Context, o CollectOptions) (CollectStats, erro
 			cs.Written++
 		}
 		if o.OnRecord != nil {
-			o.OnRecord(msg.Data(), ok && err == nil, fresh)
+			o.OnRecord(msg.Data(), e, fresh)
 		}
 		if cs.Records >= cs.State.Requests {
 			idle = true // perhaps the last one: look at the job again

@@ -70,6 +70,16 @@ func collectAll(t *testing.T, j *Job) map[gather.Fingerprint][]byte {
 			got[fp] = slices.Clone(rec)
 			return nil
 		},
+		OnRecord: func(rec []byte, e journal.Entry, fresh bool) {
+			var r struct {
+				OK       bool `json:"ok"`
+				Attempts int  `json:"attempts"`
+			}
+			json.Unmarshal(rec, &r)
+			if _, written := got[e.Key]; !fresh || !written || e.OK != r.OK || e.Attempts != r.Attempts {
+				t.Errorf("OnRecord(%s) heard %+v, fresh %v", rec, e, fresh)
+			}
+		},
 		Poll: 100 * time.Millisecond,
 	})
 	if err != nil {

@@ -282,10 +282,25 @@ type wire struct {
 	Line     *int64          `json:"line"`
 }
 
+// Entry is what the journal reads of a record: the key of the request it
+// stands for, whether it is ok, and how many times it was sent.
+type Entry struct {
+	Key      gather.Fingerprint
+	OK       bool
+	Attempts int
+}
+
 // Key returns the request key of one record line (without its newline) and
 // whether the record is ok, or an error when the line is not a gather
-// record: a JSON object with a boolean "ok", a number "attempts", and a
-// string "url" or a string "input".
+// record: ReadEntry without the attempts.
+func Key(line []byte) (gather.Fingerprint, bool, error) {
+	e, err := ReadEntry(line)
+	return e.Key, e.OK, err
+}
+
+// ReadEntry reads one record line (without its newline), or returns an
+// error when the line is not a gather record: a JSON object with a boolean
+// "ok", a number "attempts", and a string "url" or a string "input".
 //
 // The key is the gather.Fingerprint of the request the record stands for:
 // the record's "fp" when it has one (its request could not be rebuilt from
@@ -293,54 +308,55 @@ type wire struct {
 // that of a request whose Err is gather.NewInputError("line", "input", ...),
 // with line 0 when the record has none; else its non-empty "id"; else its
 // method and URL.
-func Key(line []byte) (gather.Fingerprint, bool, error) {
+func ReadEntry(line []byte) (Entry, error) {
 	if !isObject(line) {
-		return gather.Fingerprint{}, false, errors.New("not a JSON object")
+		return Entry{}, errors.New("not a JSON object")
 	}
 	var w wire
 	if err := json.Unmarshal(line, &w); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) && te.Field != "" {
-			return gather.Fingerprint{}, false, fmt.Errorf("%q is %s, not %s", te.Field, article(te.Value), goType(te.Type.Kind()))
+			return Entry{}, fmt.Errorf("%q is %s, not %s", te.Field, article(te.Value), goType(te.Type.Kind()))
 		}
-		return gather.Fingerprint{}, false, err
+		return Entry{}, err
 	}
 	switch {
 	case w.OK == nil:
-		return gather.Fingerprint{}, false, errors.New(`no boolean "ok"`)
+		return Entry{}, errors.New(`no boolean "ok"`)
 	case w.Attempts == nil:
-		return gather.Fingerprint{}, false, errors.New(`no number "attempts"`)
+		return Entry{}, errors.New(`no number "attempts"`)
 	case w.URL == nil && w.Input == nil:
-		return gather.Fingerprint{}, false, errors.New(`no string "url" or "input"`)
+		return Entry{}, errors.New(`no string "url" or "input"`)
 	}
-	ok := *w.OK
-	if w.FP != nil {
+	e := Entry{OK: *w.OK, Attempts: int(min(max(*w.Attempts, 0), 1<<30))}
+	switch {
+	case w.FP != nil:
 		fp, err := gather.ParseFingerprint(*w.FP)
 		if err != nil {
-			return gather.Fingerprint{}, false, fmt.Errorf(`"fp": %w`, err)
+			return Entry{}, fmt.Errorf(`"fp": %w`, err)
 		}
-		return fp, ok, nil
-	}
-	if w.Input != nil && errorKind(w.Error) == string(gather.KindInvalid) {
+		e.Key = fp
+	case w.Input != nil && errorKind(w.Error) == string(gather.KindInvalid):
 		var n int64
 		if w.Line != nil {
 			n = *w.Line
 		}
 		r := gather.Request{Err: gather.NewInputError(n, *w.Input, errInvalid)}
-		return r.Fingerprint(), ok, nil
-	}
-	if w.ID != nil && *w.ID != "" {
+		e.Key = r.Fingerprint()
+	case w.ID != nil && *w.ID != "":
 		r := gather.Request{ID: *w.ID}
-		return r.Fingerprint(), ok, nil
+		e.Key = r.Fingerprint()
+	default:
+		var r gather.Request
+		if w.URL != nil {
+			r.URL = *w.URL
+		}
+		if w.Method != nil {
+			r.Method = *w.Method
+		}
+		e.Key = r.Fingerprint()
 	}
-	var r gather.Request
-	if w.URL != nil {
-		r.URL = *w.URL
-	}
-	if w.Method != nil {
-		r.Method = *w.Method
-	}
-	return r.Fingerprint(), ok, nil
+	return e, nil
 }
 
 // errInvalid stands for the cause of an invalid input line, which does not

@@ -168,6 +168,22 @@ func TestKeyExamples(t *testing.T) {
 	}
 }
 
+// ReadEntry reads the attempts beside the key, in range whatever the number.
+func TestReadEntryAttempts(t *testing.T) {
+	for line, want := range map[string]int{
+		`{"url":"http://h/a","ok":true,"attempts":3}`:     3,
+		`{"url":"http://h/a","ok":false,"attempts":0}`:    0,
+		`{"url":"http://h/a","ok":true,"attempts":-2}`:    0,
+		`{"url":"http://h/a","ok":true,"attempts":1e300}`: 1 << 30,
+		`{"url":"http://h/a","ok":true,"attempts":2.7}`:   2,
+	} {
+		e, err := ReadEntry([]byte(line))
+		if err != nil || e.Attempts != want || e.Key != (&gather.Request{URL: "http://h/a"}).Fingerprint() {
+			t.Errorf("ReadEntry(%s) = %+v, %v; want %d attempts", line, e, err, want)
+		}
+	}
+}
+
 var notRecordLines = []struct{ name, line string }{
 	{"plain text", "hello world"},
 	{"empty line", ""},
